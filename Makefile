@@ -1,0 +1,76 @@
+# emotion-finetune: `make help` lists the targets.
+SHELL := /bin/bash
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+# CPU build of PyTorch: the PyTorch CPU index where it can be reached, else whatever pip finds
+# (a local wheel on machines that ship one). Override for CUDA, e.g. TORCH_INDEX=https://download.pytorch.org/whl/cu126
+TORCH_SPEC ?= torch==2.13.0
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+
+# `make report PROFILE=cpu|gpu|smoke`; by default $EMOTION_PROFILE, else gpu with CUDA, else cpu.
+PROFILE ?= $(shell $(PY) -c "from helpers.profiles import resolve_profile; print(resolve_profile().name)" 2>/dev/null || echo cpu)
+RUN := runs/$(PROFILE)
+EXECUTED := $(RUN)/notebooks
+NOTEBOOKS := $(sort $(wildcard notebooks/0*.ipynb))
+RUNS := $(patsubst notebooks/%,$(EXECUTED)/%,$(NOTEBOOKS))
+
+.PHONY: help setup test lint format report notebooks clean-runs
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+setup: $(VENV)/.installed ## Create .venv with CPU PyTorch, the requirements, the helpers package and a Jupyter kernel
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q "$(TORCH_SPEC)" --index-url $(TORCH_INDEX) --retries 0 --timeout 10 \
+		|| $(PIP) install -q "$(TORCH_SPEC)"
+	$(PIP) install -q -r requirements.txt
+	$(PIP) install -q --no-deps -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (emotion-finetune)" >/dev/null
+	touch $@
+
+test: setup ## Lint, unit tests, then every notebook under nbval in the smoke profile
+	$(VENV)/bin/ruff check helpers tests notebooks
+	$(PY) -m pytest tests
+	EMOTION_PROFILE=smoke $(PY) -m pytest --nbval-lax --nbval-current-env -p no:randomly notebooks
+
+lint: setup ## Check style with ruff
+	$(VENV)/bin/ruff check helpers tests notebooks
+	$(VENV)/bin/ruff format --check helpers tests
+
+format: setup ## Format the code with ruff
+	$(VENV)/bin/ruff format helpers tests
+	$(VENV)/bin/ruff check --fix helpers tests notebooks
+
+notebooks: $(RUNS) ## Run the notebooks (incrementally) for PROFILE into runs/PROFILE/notebooks
+
+report: notebooks ## Run the notebooks, then build report/ and figures/ (non-smoke profiles)
+	@echo "notebooks for profile $(PROFILE) are up to date in $(EXECUTED)"
+
+clean-runs: ## Delete runs/PROFILE (models, studies, executed notebooks)
+	rm -rf $(RUN)
+
+# A notebook re-runs when it, the helpers it uses, or an upstream notebook's run changed.
+COMMON := helpers/__init__.py helpers/profiles.py helpers/paths.py helpers/notebook.py helpers/plots.py helpers/data.py
+$(EXECUTED)/01_data.ipynb: helpers/audit.py helpers/modeling.py
+$(EXECUTED)/02_baselines.ipynb: helpers/baselines.py helpers/metrics.py helpers/modeling.py helpers/inference.py
+$(EXECUTED)/03_finetune.ipynb: helpers/training.py helpers/metrics.py helpers/modeling.py
+$(EXECUTED)/04_hpo.ipynb: helpers/hpo.py helpers/training.py helpers/metrics.py helpers/modeling.py \
+	$(EXECUTED)/03_finetune.ipynb
+
+$(EXECUTED)/%.ipynb: notebooks/%.ipynb $(COMMON) | setup
+	@mkdir -p $(@D)
+	@echo "== $* ($(PROFILE)) =="
+	@start=$$(date +%s); \
+	if $(PY) -m papermill $< $@.partial -p profile $(PROFILE) --cwd notebooks --no-progress-bar; then \
+		mv $@.partial $@; echo "$* $$(( $$(date +%s) - start ))" >> $(RUN)/wall_seconds.txt; \
+	else \
+		echo "make: notebook $* failed for profile $(PROFILE); the executed copy is $@.partial" >&2; exit 1; \
+	fi

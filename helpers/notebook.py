@@ -1,0 +1,60 @@
+"""The one `setup()` call at the top of every notebook: quiet logs, one plot style, versions."""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+import sys
+import warnings
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from helpers.plots import use_style
+
+LIBRARIES = ("torch", "transformers", "datasets", "evaluate", "optuna", "scikit-learn", "numpy", "pandas")
+
+
+def on_colab() -> bool:
+    return "google.colab" in sys.modules
+
+
+def environment() -> dict[str, Any]:
+    """Library versions and hardware, for the report's reproducibility section."""
+    import torch
+
+    versions = {}
+    for name in LIBRARIES:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = None
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "libraries": versions,
+    }
+
+
+def setup() -> dict[str, Any]:
+    """Prepare a notebook session and return (and print) what it runs on."""
+    from datasets.utils.logging import disable_progress_bar, set_verbosity_error
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    set_verbosity_error()
+    disable_progress_bar()
+    logging.getLogger("optuna").setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+    use_style()
+    info = environment()
+    gpu = info["cuda"] or "none (training runs on the CPU)"
+    print(f"Python {info['python']} on {info['platform']}, {info['cpu_count']} CPUs, GPU: {gpu}")
+    print(", ".join(f"{k} {v}" for k, v in info["libraries"].items() if v))
+    return info

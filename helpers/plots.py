@@ -1,0 +1,169 @@
+"""Every figure the notebooks show, in one style, each returned as a matplotlib Figure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+
+from helpers import LABEL_NAMES
+
+PALETTE = dict(zip(LABEL_NAMES, sns.color_palette("colorblind", len(LABEL_NAMES))))
+
+
+def use_style() -> None:
+    sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
+    plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 120, "savefig.bbox": "tight"})
+
+
+def save_figure(figure: Figure, folder: Path, name: str) -> Path:
+    """Save as `folder/name.png` and return the path; the figure stays open for display."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    figure.savefig(path)
+    return path
+
+
+def plot_class_distribution(class_counts: Mapping[str, Mapping[str, int]]) -> Figure:
+    """Share of each emotion per split: the imbalance every metric has to live with."""
+    frame = pd.DataFrame(class_counts).T[list(LABEL_NAMES)]
+    shares = frame.div(frame.sum(axis=1), axis=0).reset_index(names="split")
+    long = shares.melt(id_vars="split", var_name="emotion", value_name="share")
+    figure, axes = plt.subplots(figsize=(8, 4))
+    sns.barplot(long, x="emotion", y="share", hue="split", ax=axes)
+    axes.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    axes.set(title="Class distribution per split", xlabel="", ylabel="share of split")
+    return figure
+
+
+def plot_token_lengths(lengths: Sequence[int], labels: Sequence[int], max_length: int | None = None) -> Figure:
+    """Token count per text by emotion (train split), with the truncation limit if given."""
+    frame = pd.DataFrame({"tokens": lengths, "emotion": [LABEL_NAMES[i] for i in labels]})
+    figure, axes = plt.subplots(figsize=(8, 4))
+    sns.boxplot(frame, x="emotion", y="tokens", hue="emotion", palette=PALETTE, order=LABEL_NAMES, ax=axes)
+    if max_length:
+        axes.axhline(max_length, color="grey", linestyle="--", label=f"seed recipe pads to {max_length}")
+        axes.legend(loc="upper right")
+    axes.set(title="Tokens per text by emotion (train)", xlabel="")
+    return figure
+
+
+def plot_loss_curves(log_history: Sequence[Mapping[str, Any]], title: str = "Loss") -> Figure:
+    """Training loss per logging step and validation loss per epoch, on one epoch axis."""
+    train = [(e["epoch"], e["loss"]) for e in log_history if "loss" in e]
+    valid = [(e["epoch"], e["eval_loss"]) for e in log_history if "eval_loss" in e]
+    figure, axes = plt.subplots(figsize=(8, 4))
+    if train:
+        axes.plot(*zip(*train), label="training (per logging step)", alpha=0.8)
+    if valid:
+        axes.plot(*zip(*valid), marker="o", label="validation (per epoch)")
+    axes.set(title=title, xlabel="epoch", ylabel="cross-entropy")
+    axes.legend()
+    return figure
+
+
+def plot_epoch_metrics(
+    epochs: Sequence[Mapping[str, float]], metrics: Sequence[str] = ("accuracy", "f1_weighted", "f1_macro")
+) -> Figure:
+    figure, axes = plt.subplots(figsize=(8, 4))
+    for metric in metrics:
+        axes.plot([e["epoch"] for e in epochs], [e[metric] for e in epochs], marker="o", label=metric)
+    axes.set(title="Validation metrics per epoch", xlabel="epoch", ylabel="score")
+    axes.legend()
+    return figure
+
+
+def plot_model_comparison(scores: Mapping[str, Mapping[str, float]], metrics: Sequence[str], title: str) -> Figure:
+    """Grouped bars: one group per model, one bar per metric."""
+    frame = pd.DataFrame(scores).T[list(metrics)].reset_index(names="model")
+    long = frame.melt(id_vars="model", var_name="metric", value_name="score")
+    figure, axes = plt.subplots(figsize=(9, 4))
+    sns.barplot(long, y="model", x="score", hue="metric", ax=axes)
+    axes.set(title=title, xlim=(0, 1), ylabel="")
+    return figure
+
+
+def plot_confusion(matrix: np.ndarray, normalised: bool, title: str) -> Figure:
+    figure, axes = plt.subplots(figsize=(6.5, 5.5))
+    sns.heatmap(
+        matrix,
+        annot=True,
+        fmt=".2f" if normalised else "d",
+        cmap="Blues",
+        xticklabels=LABEL_NAMES,
+        yticklabels=LABEL_NAMES,
+        vmin=0,
+        vmax=1 if normalised else None,
+        cbar=False,
+        ax=axes,
+    )
+    axes.set(title=title, xlabel="predicted", ylabel="true")
+    return figure
+
+
+def plot_per_class(per_class: Mapping[str, Mapping[str, float]], title: str) -> Figure:
+    """Precision, recall and F1 per emotion for one model."""
+    rows = [
+        {"emotion": name, "metric": metric, "score": per_class[f"{metric}_{name}"]}
+        for name in LABEL_NAMES
+        for metric in ("precision", "recall", "f1")
+    ]
+    figure, axes = plt.subplots(figsize=(8, 4))
+    sns.barplot(pd.DataFrame(rows), x="emotion", y="score", hue="metric", ax=axes)
+    axes.set(title=title, ylim=(0, 1), xlabel="")
+    return figure
+
+
+def plot_reliability(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], title: str) -> Figure:
+    """Accuracy against confidence per bin; the diagonal is perfect calibration."""
+    figure, axes = plt.subplots(figsize=(5.5, 5))
+    axes.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfectly calibrated")
+    for label, (confidence, accuracy) in curves.items():
+        axes.plot(confidence, accuracy, marker="o", label=label)
+    axes.set(title=title, xlabel="confidence (top class probability)", ylabel="accuracy", xlim=(0, 1), ylim=(0, 1))
+    axes.legend(loc="upper left")
+    return figure
+
+
+def plot_probability_bars(texts: Sequence[str], probabilities: np.ndarray) -> Figure:
+    """One small bar chart of the six probabilities per example sentence."""
+    rows = len(texts)
+    figure, axes = plt.subplots(rows, 1, figsize=(8, 1.5 * rows), sharex=True)
+    for axis, text, row in zip(np.atleast_1d(axes), texts, probabilities):
+        axis.barh(LABEL_NAMES, row, color=[PALETTE[name] for name in LABEL_NAMES])
+        axis.set_title(text, fontsize=10, loc="left")
+        axis.set_xlim(0, 1)
+        axis.invert_yaxis()
+    figure.tight_layout()
+    return figure
+
+
+def plot_accuracy_by_bucket(frame: pd.DataFrame, title: str) -> Figure:
+    """Accuracy per text-length bucket, with the bucket sizes on the bars."""
+    figure, axes = plt.subplots(figsize=(8, 4))
+    sns.barplot(frame, x="bucket", y="accuracy", color=sns.color_palette("colorblind")[0], ax=axes)
+    for patch, count in zip(axes.patches, frame["count"]):
+        axes.annotate(
+            f"n={count}", (patch.get_x() + patch.get_width() / 2, patch.get_height()), ha="center", va="bottom"
+        )
+    axes.set(title=title, ylim=(0, 1.05), xlabel="tokens per text")
+    return figure
+
+
+def plot_token_importance(tokens: Sequence[str], scores: Sequence[float], title: str) -> Figure:
+    """Drop in the predicted class's probability when each word is removed (occlusion)."""
+    figure, axes = plt.subplots(figsize=(max(6, 0.6 * len(tokens)), 2.2))
+    colours = ["#c0392b" if s > 0 else "#2e86c1" for s in scores]
+    axes.bar(range(len(tokens)), scores, color=colours)
+    axes.set_xticks(range(len(tokens)), tokens, rotation=45, ha="right")
+    axes.axhline(0, color="black", linewidth=0.8)
+    axes.set_title(title, fontsize=10, loc="left")
+    axes.set_ylabel("probability drop")
+    return figure
