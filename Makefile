@@ -69,8 +69,8 @@ $(EXECUTED)/%.ipynb: notebooks/%.ipynb $(COMMON) | setup
 	@mkdir -p $(@D)
 	@echo "== $* ($(PROFILE)) =="
 	@start=$$(date +%s); \
-	if $(PY) -m papermill $< $@.partial -p profile $(PROFILE) --cwd notebooks --no-progress-bar; then \
-		mv $@.partial $@; echo "$* $$(( $$(date +%s) - start ))" >> $(RUN)/wall_seconds.txt; \
+	if $(PY) -m papermill $< $(@:.ipynb=.partial.ipynb) -p profile $(PROFILE) --cwd notebooks --no-progress-bar; then \
+		mv $(@:.ipynb=.partial.ipynb) $@; echo "$* $$(( $$(date +%s) - start ))" >> $(RUN)/wall_seconds.txt; \
 	else \
-		echo "make: notebook $* failed for profile $(PROFILE); the executed copy is $@.partial" >&2; exit 1; \
+		echo "make: notebook $* failed for profile $(PROFILE); see $(@:.ipynb=.partial.ipynb)" >&2; exit 1; \
 	fi

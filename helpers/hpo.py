@@ -61,7 +61,7 @@ def open_study(profile: Profile, folder: Path) -> optuna.Study:
     )
     for stale in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
         study.tell(stale.number, state=optuna.trial.TrialState.FAIL)
-        study.enqueue_trial(stale.params, skip_if_exists=True)
+        study.enqueue_trial(stale.params)
     return study
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import torch
 from datasets import DatasetDict
 from transformers import (
     DataCollatorWithPadding,
@@ -81,7 +82,7 @@ def _training_arguments(
         data_seed=profile.seed,
         report_to="none",
         disable_tqdm=True,
-        save_only_model=False,
+        dataloader_pin_memory=torch.cuda.is_available(),
     )
 
 
@@ -103,7 +104,8 @@ def _reusable_checkpoint(output_dir: Path, run_config: dict[str, Any]) -> str | 
     """
     config_path = output_dir / "run_config.json"
     checkpoint = get_last_checkpoint(str(output_dir)) if output_dir.is_dir() else None
-    if checkpoint and config_path.is_file() and json.loads(config_path.read_text()) == run_config:
+    same = config_path.is_file() and json.loads(config_path.read_text()) == json.loads(json.dumps(run_config))
+    if checkpoint and same:
         return checkpoint
     for stale in output_dir.glob("checkpoint-*"):
         shutil.rmtree(stale)

@@ -1,0 +1,73 @@
+"""Profiles resolve parameter > environment > automatic, and reject what they do not know."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from helpers import profiles
+from helpers.profiles import resolve_profile
+
+
+def test_parameter_beats_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EMOTION_PROFILE", "cpu")
+    assert resolve_profile("smoke").name == "smoke"
+
+
+def test_environment_beats_automatic(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EMOTION_PROFILE", "smoke")
+    monkeypatch.setattr(profiles, "_auto_profile_name", lambda: "gpu")
+    assert resolve_profile().name == "smoke"
+
+
+@pytest.mark.parametrize(("cuda", "expected"), [(True, "gpu"), (False, "cpu")])
+def test_automatic_choice_follows_cuda(monkeypatch: pytest.MonkeyPatch, cuda: bool, expected: str) -> None:
+    import torch
+
+    monkeypatch.delenv("EMOTION_PROFILE", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    assert resolve_profile().name == expected
+
+
+def test_profiles_differ_where_they_should() -> None:
+    smoke, cpu, gpu = (resolve_profile(name) for name in ("smoke", "cpu", "gpu"))
+    assert smoke.model_name_or_path == profiles.TINY_MODEL and smoke.train_size
+    assert cpu.model_name_or_path == profiles.MINILM and cpu.train_size is None
+    assert gpu.model_name_or_path == "distilbert-base-uncased" and gpu.fp16
+    assert (gpu.learning_rate, gpu.batch_size, gpu.epochs, gpu.weight_decay) == (2e-5, 16, 3, 0.01)
+
+
+def test_unknown_profile_is_rejected() -> None:
+    with pytest.raises(ValueError, match="unknown profile 'laptop'"):
+        resolve_profile("laptop")
+
+
+def test_unknown_profile_from_environment_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EMOTION_PROFILE", "fast")
+    with pytest.raises(ValueError, match=r"\$EMOTION_PROFILE"):
+        resolve_profile()
+
+
+def test_unknown_setting_is_rejected() -> None:
+    with pytest.raises(ValueError, match="learning_rte"):
+        resolve_profile("smoke", learning_rte=1e-3)
+
+
+@pytest.mark.parametrize(("key", "value"), [("epochs", "3"), ("learning_rate", "fast"), ("fp16", 1), ("epochs", 2.5)])
+def test_ill_typed_setting_is_rejected(key: str, value: object) -> None:
+    with pytest.raises(TypeError, match=key):
+        resolve_profile("smoke", **{key: value})
+
+
+def test_overrides_apply_and_none_is_ignored() -> None:
+    cfg = resolve_profile("cpu", model_name_or_path="/models/mine", seed=None, learning_rate=1, hpo_epochs=[2, 3])
+    assert cfg.model_name_or_path == "/models/mine" and cfg.seed == 42
+    assert cfg.learning_rate == 1.0 and cfg.hpo_epochs == (2, 3)
+
+
+def test_resolved_profile_is_saved(tmp_path: Path) -> None:
+    path = resolve_profile("smoke", seed=7).save(tmp_path)
+    saved = json.loads(path.read_text())
+    assert saved["name"] == "smoke" and saved["seed"] == 7
