@@ -19,7 +19,7 @@ EXECUTED := $(RUN)/notebooks
 NOTEBOOKS := $(sort $(wildcard notebooks/0*.ipynb))
 RUNS := $(patsubst notebooks/%,$(EXECUTED)/%,$(NOTEBOOKS))
 
-.PHONY: help setup test lint format report notebooks clean-runs
+.PHONY: help setup test lint format report notebooks bench clean-runs
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -53,6 +53,10 @@ notebooks: $(RUNS) ## Run the notebooks (incrementally) for PROFILE into runs/PR
 
 report: notebooks ## Run the notebooks, then build report/ and figures/ (non-smoke profiles)
 	@echo "notebooks for profile $(PROFILE) are up to date in $(EXECUTED)"
+
+bench: setup ## Time training and inference side by side (seed recipe vs this project's); writes report/benchmarks.json
+	$(PY) -m helpers.bench --profile $(PROFILE) --output runs/$(PROFILE)/benchmarks.json
+	cp runs/$(PROFILE)/benchmarks.json report/benchmarks.json
 
 clean-runs: ## Delete runs/PROFILE (models, studies, executed notebooks)
 	rm -rf $(RUN)
