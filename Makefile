@@ -51,12 +51,12 @@ format: setup ## Format the code with ruff
 
 notebooks: $(RUNS) ## Run the notebooks (incrementally) for PROFILE into runs/PROFILE/notebooks
 
-report: notebooks ## Run the notebooks, then build report/ and figures/ (non-smoke profiles)
-	@echo "notebooks for profile $(PROFILE) are up to date in $(EXECUTED)"
+report: notebooks ## Run the notebooks, then build report/ and figures/ (runs/smoke/report for smoke)
+	$(PY) -m helpers.report --profile $(PROFILE)
 
 bench: setup ## Time training and inference side by side (seed recipe vs this project's); writes report/benchmarks.json
 	$(PY) -m helpers.bench --profile $(PROFILE) --output runs/$(PROFILE)/benchmarks.json
-	cp runs/$(PROFILE)/benchmarks.json report/benchmarks.json
+	[ "$(PROFILE)" = smoke ] || cp runs/$(PROFILE)/benchmarks.json report/benchmarks.json
 
 clean-runs: ## Delete runs/PROFILE (models, studies, executed notebooks)
 	rm -rf $(RUN)
@@ -68,6 +68,9 @@ $(EXECUTED)/02_baselines.ipynb: helpers/baselines.py helpers/metrics.py helpers/
 $(EXECUTED)/03_finetune.ipynb: helpers/training.py helpers/metrics.py helpers/modeling.py
 $(EXECUTED)/04_hpo.ipynb: helpers/hpo.py helpers/training.py helpers/metrics.py helpers/modeling.py \
 	$(EXECUTED)/03_finetune.ipynb
+$(EXECUTED)/05_evaluation.ipynb: helpers/evaluation.py helpers/metrics.py helpers/baselines.py helpers/inference.py \
+	helpers/modelcard.py $(EXECUTED)/01_data.ipynb $(EXECUTED)/02_baselines.ipynb $(EXECUTED)/04_hpo.ipynb
+$(EXECUTED)/06_error_analysis.ipynb: helpers/analysis.py helpers/inference.py $(EXECUTED)/05_evaluation.ipynb
 
 $(EXECUTED)/%.ipynb: notebooks/%.ipynb $(COMMON) | setup
 	@mkdir -p $(@D)

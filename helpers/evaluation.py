@@ -10,6 +10,50 @@ from sklearn.metrics import accuracy_score, f1_score
 
 from helpers import LABEL_NAMES
 from helpers.metrics import cross_entropy
+from helpers.paths import run_dir
+from helpers.profiles import Profile
+
+MODELS = (
+    "majority_class",
+    "tfidf_logreg",
+    "frozen_encoder_logreg",
+    "untrained_head",
+    "finetune_seed_recipe",
+    "finetune_tuned",
+)
+"""Every model the report compares, from the floor to the tuned fine-tune, in that order."""
+TRAINED_FOLDERS = {"finetune_seed_recipe": "finetune", "finetune_tuned": "tuned"}
+
+
+def model_probabilities(
+    profile: Profile, tokenizer: Any, texts: dict[str, list[str]]
+) -> dict[str, dict[str, np.ndarray]]:
+    """Class probabilities of every saved model on each split in `texts`: {model: {split: array}}."""
+    from transformers import AutoModelForSequenceClassification
+
+    from helpers.baselines import encoder_embeddings, load_baseline
+    from helpers.inference import batched_logits, softmax
+    from helpers.modeling import build_model
+
+    folder = run_dir(profile.name, "baselines")
+    majority = load_baseline(folder / "majority_class.joblib")
+    tfidf = load_baseline(folder / "tfidf_logreg.joblib")
+    frozen = load_baseline(folder / "frozen_encoder_logreg.joblib")
+    networks = {"untrained_head": build_model(profile, vocab_size=len(tokenizer))}
+    for name, sub in TRAINED_FOLDERS.items():
+        model_dir = run_dir(profile.name, sub) / "model"
+        if not (model_dir / "config.json").is_file():
+            raise FileNotFoundError(f"{model_dir}: no trained model; run notebooks 03 and 04 first")
+        networks[name] = AutoModelForSequenceClassification.from_pretrained(model_dir)
+    result: dict[str, dict[str, np.ndarray]] = {name: {} for name in MODELS}
+    for split, rows in texts.items():
+        result["majority_class"][split] = majority.predict_proba(np.zeros((len(rows), 1)))
+        result["tfidf_logreg"][split] = tfidf.predict_proba(rows)
+        result["frozen_encoder_logreg"][split] = frozen.predict_proba(encoder_embeddings(profile, tokenizer, rows))
+        for name, network in networks.items():
+            logits = batched_logits(network, tokenizer, rows, profile.eval_batch_size, profile.max_length)
+            result[name][split] = softmax(logits)
+    return result
 
 
 def bootstrap_intervals(
@@ -69,3 +113,49 @@ def mcnemar_test(
         "statistic": float(result.statistic),
         "p_value": float(result.pvalue),
     }
+
+
+def fit_temperature(logits: np.ndarray, labels: Sequence[int]) -> float:
+    """The temperature that minimises validation cross-entropy (Guo et al., 2017)."""
+    from scipy.optimize import minimize_scalar
+
+    from helpers.inference import softmax
+
+    refs = np.asarray(labels)
+    result = minimize_scalar(
+        lambda log_t: cross_entropy(refs, softmax(logits, float(np.exp(log_t)))), bounds=(-3, 3), method="bounded"
+    )
+    return float(np.exp(result.x))
+
+
+def expected_calibration_error(probabilities: np.ndarray, labels: Sequence[int], bins: int = 15) -> float:
+    """Gap between confidence and accuracy, averaged over equal-width confidence bins, weighted by bin size."""
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == np.asarray(labels)
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
+    gap = 0.0
+    for b in range(bins):
+        members = which == b
+        if members.any():
+            gap += members.mean() * abs(correct[members].mean() - confidence[members].mean())
+    return float(gap)
+
+
+def reliability_curve(
+    probabilities: np.ndarray, labels: Sequence[int], bins: int = 10
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean confidence and accuracy per confidence bin of the top class (for the reliability diagram)."""
+    from sklearn.calibration import calibration_curve
+
+    correct = (probabilities.argmax(axis=1) == np.asarray(labels)).astype(int)
+    accuracy, confidence = calibration_curve(correct, probabilities.max(axis=1), n_bins=bins, strategy="uniform")
+    return confidence, accuracy
+
+
+def confusion(labels: Sequence[int], predictions: Sequence[int], normalise: bool = False) -> np.ndarray:
+    from sklearn.metrics import confusion_matrix
+
+    return confusion_matrix(
+        labels, predictions, labels=list(range(len(LABEL_NAMES))), normalize="true" if normalise else None
+    )

@@ -157,13 +157,14 @@ def plot_accuracy_by_bucket(frame: pd.DataFrame, title: str) -> Figure:
     return figure
 
 
-def plot_token_importance(tokens: Sequence[str], scores: Sequence[float], title: str) -> Figure:
-    """Drop in the predicted class's probability when each word is removed (occlusion)."""
-    figure, axes = plt.subplots(figsize=(max(6, 0.6 * len(tokens)), 2.2))
-    colours = ["#c0392b" if s > 0 else "#2e86c1" for s in scores]
-    axes.bar(range(len(tokens)), scores, color=colours)
-    axes.set_xticks(range(len(tokens)), tokens, rotation=45, ha="right")
-    axes.axhline(0, color="black", linewidth=0.8)
-    axes.set_title(title, fontsize=10, loc="left")
-    axes.set_ylabel("probability drop")
+def plot_token_importance(examples: Sequence[tuple[Sequence[str], Sequence[float], str]]) -> Figure:
+    """Per word, the drop in the predicted class's probability when that word is removed (occlusion)."""
+    figure, axes = plt.subplots(len(examples), 1, figsize=(9, 2.3 * len(examples)))
+    for axis, (words, drops, title) in zip(np.atleast_1d(axes), examples):
+        axis.bar(range(len(words)), drops, color=["#c0392b" if d > 0 else "#2e86c1" for d in drops])
+        axis.set_xticks(range(len(words)), words, rotation=30, ha="right")
+        axis.axhline(0, color="black", linewidth=0.8)
+        axis.set_title(title, fontsize=10, loc="left")
+        axis.set_ylabel("probability drop")
+    figure.tight_layout()
     return figure

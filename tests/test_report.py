@@ -1,0 +1,80 @@
+"""The report builder, run on a real smoke run of notebooks 01-06, writes every section from the artifacts."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import papermill
+import pytest
+
+from helpers.evaluation import MODELS
+from helpers.report import MODEL_TITLES, SECTIONS, ReportInputError, build_report
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("0*.ipynb"))
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory: pytest.TempPathFactory, real_data_dir: Path) -> Path:
+    """Execute every notebook in the smoke profile into a scratch runs folder, as `make report` would."""
+    runs = tmp_path_factory.mktemp("runs")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("EMOTION_RUNS_DIR", str(runs))
+        patch.setenv("EMOTION_DATA_DIR", str(real_data_dir))
+        for notebook in NOTEBOOKS:
+            papermill.execute_notebook(
+                str(notebook), str(runs / notebook.name), parameters={"profile": "smoke"}, progress_bar=False
+            )
+    return runs / "smoke"
+
+
+@pytest.fixture(scope="module")
+def report(smoke_run: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("report")
+    return build_report(smoke_run, out / "report", out / "figures")
+
+
+def test_every_section_is_written(report: dict[str, Path]) -> None:
+    text = report["markdown"].read_text()
+    headings = re.findall(r"^## (.+)$", text, flags=re.MULTILINE)
+    assert headings == list(SECTIONS)
+
+
+def test_every_referenced_figure_exists(report: dict[str, Path]) -> None:
+    text = report["markdown"].read_text()
+    figures = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    assert len(figures) >= 10
+    for figure in figures:
+        assert (report["markdown"].parent / figure).is_file(), figure
+
+
+def test_headline_numbers_equal_the_metrics_json(report: dict[str, Path]) -> None:
+    text = report["markdown"].read_text()
+    metrics = json.loads(report["metrics"].read_text())
+    assert set(metrics["models"]) == set(MODELS)
+    for model in MODELS:
+        row = next(line for line in text.split("\n") if line.startswith(f"| {MODEL_TITLES[model]} | ") and "[" in line)
+        shown = [float(cell.split(" [")[0]) for cell in row.strip("| ").split(" | ")[1:]]
+        test = metrics["models"][model]["test"]
+        expected = [test[k] for k in ("accuracy", "f1_weighted", "f1_macro", "loss")]
+        assert shown == pytest.approx(expected, abs=5e-5), model
+
+
+def test_html_is_one_self_contained_file(report: dict[str, Path]) -> None:
+    html = report["html"].read_text()
+    assert html.count("<img") >= 10 and html.count('src="data:image/png;base64,') == html.count("<img")
+    assert "<table>" in html
+
+
+def test_smoke_run_left_the_expected_artifacts(smoke_run: Path) -> None:
+    for path in ("data/audit.json", "baselines/validation.json", "hpo/study.db", "evaluation/test_predictions.csv",
+                 "tuned/model/README.md", "error_analysis/analysis.json"):  # fmt: skip
+        assert (smoke_run / path).is_file(), path
+    card = (smoke_run / "tuned/model/README.md").read_text()
+    assert card.startswith("---\n") and "model-index" in card and "dair-ai/emotion" in card
+
+
+def test_missing_artifact_names_its_notebook(tmp_path: Path) -> None:
+    with pytest.raises(ReportInputError, match="05_evaluation"):
+        build_report(tmp_path, tmp_path / "report", tmp_path / "figures")
