@@ -23,7 +23,7 @@ def _metadata(base_model: str, test: dict[str, float], model_name: str) -> dict[
         "tags": ["emotion", "text-classification", "generated_from_trainer"],
         "datasets": [dataset_id],
         "base_model": base_model,
-        "metrics": list(METRIC_TITLES),
+        "metrics": ["accuracy", "f1"],
         "model-index": [
             {
                 "name": model_name,

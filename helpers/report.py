@@ -20,7 +20,7 @@ from typing import Any
 
 from helpers import LABEL_NAMES
 from helpers.evaluation import MODELS
-from helpers.paths import FIGURES_DIR, REPORT_DIR, runs_root
+from helpers.paths import FIGURES_DIR, PROJECT_ROOT, REPORT_DIR, runs_root
 
 NOTEBOOK_ORDER = ("01_data", "02_baselines", "03_finetune", "04_hpo", "05_evaluation", "06_error_analysis")
 MODEL_TITLES = {
@@ -154,6 +154,22 @@ def headline_rows(metrics: dict[str, Any]) -> list[list[str]]:
 
 
 HEADLINE_HEADER = ("model", "accuracy [95% CI]", "F1 weighted [95% CI]", "F1 macro [95% CI]", "loss [95% CI]")
+README_MARKERS = ("<!-- headline-table:start -->", "<!-- headline-table:end -->")
+
+
+def headline_table(metrics: dict[str, Any]) -> str:
+    return table(HEADLINE_HEADER, headline_rows(metrics))
+
+
+def update_readme(readme: Path, metrics: dict[str, Any]) -> None:
+    """Replace the README's headline table (between its markers) with the one from `metrics`."""
+    start, end = README_MARKERS
+    text = readme.read_text()
+    if start not in text or end not in text:
+        raise ValueError(f"{readme}: no {start} ... {end} markers to put the headline table between")
+    before, rest = text.split(start, 1)
+    after = rest.split(end, 1)[1]
+    readme.write_text(f"{before}{start}\n{headline_table(metrics)}\n{end}{after}")
 
 
 def _intro(w: ReportWriter) -> None:
@@ -333,6 +349,7 @@ def _search(w: ReportWriter) -> None:
     )
     w.figure("hpo_history", "Optuna: objective value per trial and best so far.")
     w.figure("hpo_parallel", "Optuna: each trial's parameters and objective.")
+    w.figure("hpo_importances", "Optuna: parameter importances (fANOVA; indicative only with this few trials).")
     w.figure("tuned_loss", "Tuned configuration: training and validation loss.")
 
 
@@ -343,7 +360,7 @@ def _results(w: ReportWriter) -> None:
         "## Results",
         "Every model on the **test split** (2,000 tweets unless the profile uses a subset), with 95% bootstrap "
         "intervals. Loss is the mean cross-entropy of the true label.",
-        table(HEADLINE_HEADER, headline_rows(m)),
+        headline_table(m),
     )
     w.figure("models_test", "Every model on the test split.")
     rows = [
@@ -576,6 +593,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     report_dir = args.report_dir or (run / "report" if scratch else REPORT_DIR)
     figures_dir = args.figures_dir or (report_dir / "figures" if scratch else FIGURES_DIR)
     paths = build_report(run, report_dir, figures_dir)
+    if not scratch and report_dir == REPORT_DIR:
+        update_readme(PROJECT_ROOT / "README.md", json.loads(paths["metrics"].read_text()))
+        paths["readme"] = PROJECT_ROOT / "README.md"
     print("\n".join(f"{kind}: {path}" for kind, path in paths.items()))
 
 

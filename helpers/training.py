@@ -34,6 +34,22 @@ from helpers.profiles import Profile
 SELECTION_METRIC = "f1_weighted"
 
 
+class EpochReport(TrainerCallback):
+    """One printed line per evaluation, so a long run shows its progress (tqdm bars are switched off)."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+
+    def on_evaluate(self, args: Any, state: Any, control: Any, metrics: dict[str, float], **kwargs: Any) -> None:
+        minutes = (time.perf_counter() - self.started) / 60
+        print(
+            f"epoch {state.epoch:g}/{args.num_train_epochs:g}: validation loss {metrics['eval_loss']:.4f}, "
+            f"accuracy {metrics['eval_accuracy']:.4f}, weighted F1 {metrics[f'eval_{SELECTION_METRIC}']:.4f} "
+            f"({minutes:.1f} min)",
+            flush=True,
+        )
+
+
 @dataclass
 class TrainingResult:
     """What a fine-tune produced: the saved model (if kept), its scores and its log history."""
@@ -164,7 +180,7 @@ def train_classifier(
         eval_dataset=tokenized["validation"],
         processing_class=tokenizer,
         compute_metrics=trainer_metrics,
-        callbacks=list(callbacks),
+        callbacks=[EpochReport(), *callbacks],
     )
     trainer.remove_callback(PrinterCallback)  # the log history is saved and plotted instead
     started = time.perf_counter()

@@ -78,3 +78,17 @@ def test_smoke_run_left_the_expected_artifacts(smoke_run: Path) -> None:
 def test_missing_artifact_names_its_notebook(tmp_path: Path) -> None:
     with pytest.raises(ReportInputError, match="05_evaluation"):
         build_report(tmp_path, tmp_path / "report", tmp_path / "figures")
+
+
+def test_readme_headline_table_is_the_committed_reference_run() -> None:
+    from helpers.paths import PROJECT_ROOT, REPORT_DIR
+    from helpers.report import README_MARKERS, headline_table
+
+    reference = REPORT_DIR / "metrics.json"
+    if not reference.is_file():
+        pytest.skip("no committed reference run yet (make report PROFILE=cpu)")
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    start, end = README_MARKERS
+    shown = readme.split(start, 1)[1].split(end, 1)[0].strip()
+    assert shown == headline_table(json.loads(reference.read_text()))
+    assert (REPORT_DIR / "report.md").is_file() and (REPORT_DIR / "report.html").is_file()
