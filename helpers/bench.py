@@ -1,0 +1,558 @@
+"""Side-by-side CPU benchmarks: the seed training recipe against this project's, and the inference back ends.
+
+    python -m helpers.bench --profile {smoke,cpu} --output PATH [--model FOLDER] [--data-dir FOLDER]
+
+A shared machine drifts in speed, so every number compared with another is measured in one process, on
+the same data, after a warm-up, and interleaved: training recipes take turns in rounds of a few optimizer
+steps, inference back ends take turns on every batch and every single text. Only such ratios are meant
+to be compared; absolute speeds depend on what else the machine was doing (see `machine.load_average_*`).
+
+Training runs a plain PyTorch loop (fused AdamW as the Trainer uses it, clipping at 1.0) on one shared
+model per architecture, over batches of 16 collated by `DataCollatorWithPadding` from the same
+pre-tokenised training texts:
+
+- `seed`: every text padded to the profile's `max_length` (128), batches in random order;
+- `project`: each batch padded to its longest text, similar lengths grouped by transformers'
+  `LengthGroupedSampler` (what `helpers/training.py` gets from `group_by_length`);
+- ablations (first model only), one setting changed at a time: eager instead of SDPA attention, and
+  seed and project with one PyTorch thread instead of the default.
+
+The timed batches of a recipe are a stratified sample of one epoch's padded lengths, so their mean padded
+length is close to the epoch's (`epoch_mean_padded_tokens`). Inference runs every back end of
+`helpers.inference.BACKENDS` on the trained model (`--model`, else runs/<profile>/tuned/model, else
+runs/<profile>/finetune/model; with none, the untrained model, whose accuracy is "untrained"): batched
+throughput over the test split (batches of 64 sorted by length), median single-text latency, accuracy and
+its drop against float32; with more than one thread, everything again with one thread. Times run from
+token ids to logits: tokenisation is the same for every back end and left out.
+
+JSON written to `--output`:
+
+    profile, created, machine {cpu_count, torch_threads, load_average_start, load_average_end, versions...},
+    settings {...}, epoch_mean_padded_tokens {seed, dynamic_padding_random_order,
+    dynamic_padding_length_grouped, unpadded},
+    training: {<model>: {description, parameters, seed_samples_per_second, project_samples_per_second,
+               speedup_vs_seed, recipes: {<recipe>: {description, samples_per_second, speedup_vs_seed,
+               steps, mean_padded_tokens}}}},
+    inference: {model, trained, test_texts, threads, fp32_accuracy, max_accuracy_drop_points,
+                batch_effect_tolerance, fastest_within_accuracy, recommended_backend,
+                variants: {<backend>: {texts_per_second, latency_ms_median, speedup_vs_fp32,
+                           latency_speedup_vs_fp32, accuracy, accuracy_drop_points, agreement_with_fp32,
+                           batch_effect_max_probability, build_seconds}},
+                one_thread (only when threads > 1): the same rows with one thread, against fp32 at one
+                           thread, plus speedup_vs_fp32_default_threads}
+
+Speeds are per second of wall time; accuracies are fractions; drops are in percentage points (positive:
+worse than float32). `batch_effect_max_probability` is the largest change of a probability between a text
+scored alone and in its test batch. `fastest_within_accuracy` is the fastest back end within the accuracy
+budget; `recommended_backend` also keeps the batch effect within tolerance. Without a trained model
+`accuracy` is "untrained", `accuracy_drop_points` is null and no back end is recommended.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from transformers import DataCollatorWithPadding, PreTrainedModel, PreTrainedTokenizerBase
+from transformers.trainer_pt_utils import LengthGroupedSampler
+
+from helpers.data import load_emotion, subset_for_profile
+from helpers.inference import BACKENDS, build_backend, check_model_folder, length_sorted_batches, softmax
+from helpers.modeling import ID2LABEL, LABEL2ID, build_model, load_tokenizer
+from helpers.paths import runs_root
+from helpers.profiles import Profile, resolve_profile
+
+MAX_ACCURACY_DROP_POINTS = 0.3
+"""A faster back end is only recommended if it loses at most this much test accuracy."""
+BATCH_EFFECT_TOLERANCE = 1e-4
+"""Largest change of a probability between a text scored alone and in a batch (as tests/test_inference.py asks)."""
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How training batches are built and run; everything else (model, optimizer, data) is shared."""
+
+    name: str
+    description: str
+    pad_to_longest: bool
+    grouped: bool
+    attention: str | None = None  # None: the model's own (SDPA in transformers 5)
+    threads: int | None = None  # None: PyTorch's setting when the bench started
+
+
+SEED = Recipe("seed", "every text padded to max_length, random order (seed report)", False, False)
+PROJECT = Recipe("project", "padded to the batch's longest text, length-grouped batches", True, True)
+ABLATIONS = (
+    Recipe("project_eager_attention", "project recipe with eager instead of SDPA attention", True, True, "eager"),
+    Recipe("seed_one_thread", "seed recipe with torch.set_num_threads(1)", False, False, threads=1),
+    Recipe("project_one_thread", "project recipe with torch.set_num_threads(1)", True, True, threads=1),
+)
+
+
+@dataclass(frozen=True)
+class TrainingPlan:
+    """A model to time, for how many rounds, and whether with the ablations (costly on big models)."""
+
+    model: str
+    rounds: int
+    ablations: bool
+
+
+@dataclass(frozen=True)
+class BenchSettings:
+    """Sizes of one profile's bench: few enough steps to finish in minutes, enough to average out noise."""
+
+    training: tuple[TrainingPlan, ...]
+    steps_per_round: int = 2
+    warmup_steps: int = 1
+    train_batch_size: int = 16
+    learning_rate: float = 2e-5
+    eval_batch_size: int = 64
+    latency_texts: int = 50
+    seed: int = 0
+
+
+SETTINGS = {
+    "smoke": BenchSettings(training=(TrainingPlan("tiny-random-bert", rounds=1, ablations=True),), latency_texts=10),
+    # About three minutes on two idle cores; about ten when another training job shares them.
+    "cpu": BenchSettings(
+        training=(
+            TrainingPlan("minilm", rounds=4, ablations=True),
+            TrainingPlan("distilbert", rounds=3, ablations=False),
+        )
+    ),
+}
+
+MODEL_DESCRIPTIONS = {
+    "tiny-random-bert": "the smoke profile's 2-layer BERT, random weights",
+    "minilm": "all-MiniLM-L6-v2, the cpu profile's encoder, with a new classification head",
+    "distilbert": "DistilBertConfig() with random weights: distilbert-base-uncased's shape and compute",
+}
+
+
+def training_model(name: str, tokenizer: PreTrainedTokenizerBase) -> PreTrainedModel:
+    """A classifier to time; DistilBERT is built from its config, so no download is needed."""
+    if name == "tiny-random-bert":
+        return build_model(resolve_profile("smoke"), len(tokenizer))
+    if name == "minilm":
+        return build_model(resolve_profile("cpu"), len(tokenizer))
+    if name == "distilbert":
+        from transformers import DistilBertConfig, DistilBertForSequenceClassification
+
+        torch.manual_seed(0)
+        config = DistilBertConfig(vocab_size=len(tokenizer), num_labels=6, id2label=ID2LABEL, label2id=LABEL2ID)
+        return DistilBertForSequenceClassification(config)
+    raise ValueError(f"unknown training model {name!r}; choose one of {sorted(MODEL_DESCRIPTIONS)}")
+
+
+def epoch_batches(lengths: Sequence[int], batch_size: int, grouped: bool, seed: int) -> list[list[int]]:
+    """One epoch of batches: length-grouped like the Trainer's `group_by_length`, or a random permutation."""
+    if grouped:
+        sampler = LengthGroupedSampler(batch_size, lengths=list(lengths), generator=torch.Generator().manual_seed(seed))
+        order = list(sampler)
+    else:
+        order = np.random.default_rng(seed).permutation(len(lengths)).tolist()
+    return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+
+
+def padded_length(batch: Sequence[int], lengths: Sequence[int]) -> int:
+    return max(lengths[i] for i in batch)
+
+
+def representative_batches(
+    batches: Sequence[list[int]], lengths: Sequence[int], count: int, seed: int
+) -> list[list[int]]:
+    """One batch from the middle of each of `count` equal slices of the epoch sorted by padded length.
+
+    A stratified sample: its mean padded length is close to the whole epoch's, which a few random
+    batches of a long-tailed length distribution are not. Shuffled, so every round gets a mix.
+    """
+    by_length = sorted(batches, key=lambda batch: padded_length(batch, lengths))
+    picks = ((np.arange(count) + 0.5) * len(by_length) / count).astype(int)
+    return [by_length[i] for i in np.random.default_rng(seed).permutation(picks)]
+
+
+def epoch_padding(lengths: Sequence[int], max_length: int, batch_size: int, seed: int) -> dict[str, float]:
+    """Mean tokens per text after padding, over one whole epoch, for the ways of batching."""
+    return {
+        "seed": float(max_length),
+        "dynamic_padding_random_order": float(
+            np.mean([padded_length(b, lengths) for b in epoch_batches(lengths, batch_size, False, seed)])
+        ),
+        "dynamic_padding_length_grouped": float(
+            np.mean([padded_length(b, lengths) for b in epoch_batches(lengths, batch_size, True, seed)])
+        ),
+        "unpadded": float(np.mean(lengths)),
+    }
+
+
+def rotated(items: Sequence[Any], shift: int) -> list[Any]:
+    """`items` starting at position `shift`: each item goes first in turn, so none always runs first."""
+    shift %= len(items)
+    return list(items[shift:]) + list(items[:shift])
+
+
+@contextlib.contextmanager
+def torch_threads(count: int | None) -> Iterator[None]:
+    """PyTorch's intra-op thread count set to `count` (None: unchanged) inside the block only."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(count or before)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@contextlib.contextmanager
+def recipe_settings(model: PreTrainedModel, recipe: Recipe) -> Iterator[None]:
+    """Apply a recipe's attention and thread settings for its steps only."""
+    attention = model.config._attn_implementation
+    model.set_attn_implementation(recipe.attention or attention)
+    try:
+        with torch_threads(recipe.threads):
+            yield
+    finally:
+        model.set_attn_implementation(attention)
+
+
+class TrainingRun:
+    """One model and optimizer, stepped on batches that each recipe builds its own way."""
+
+    def __init__(
+        self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, features: list[dict], settings: BenchSettings
+    ) -> None:
+        self.model = model.train()
+        self.features = features
+        self.optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=0.01, fused=True)
+        self.pad_longest = DataCollatorWithPadding(tokenizer)
+        self.pad_fixed = DataCollatorWithPadding(tokenizer, padding="max_length", max_length=tokenizer.model_max_length)
+
+    def step(self, batch: list[int], pad_to_longest: bool) -> int:
+        """One optimizer step, collation included as in a DataLoader; returns the padded length."""
+        collate = self.pad_longest if pad_to_longest else self.pad_fixed
+        inputs = collate([self.features[i] for i in batch])
+        loss = self.model(**inputs).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        return inputs["input_ids"].shape[1]
+
+
+def bench_training(
+    plan: TrainingPlan, tokenizer: PreTrainedTokenizerBase, features: list[dict], settings: BenchSettings
+) -> dict[str, Any]:
+    """Samples per second of each recipe on one model, recipes interleaved in rounds after a warm-up."""
+    recipes = (SEED, PROJECT, *(ABLATIONS if plan.ablations else ()))
+    lengths = [len(feature["input_ids"]) for feature in features]
+    steps = plan.rounds * settings.steps_per_round
+    batches = {
+        recipe.name: representative_batches(
+            epoch_batches(lengths, settings.train_batch_size, recipe.grouped, settings.seed),
+            lengths,
+            steps,
+            settings.seed,
+        )
+        for recipe in recipes
+    }
+    model = training_model(plan.model, tokenizer)
+    run = TrainingRun(model, tokenizer, features, settings)
+    seconds = dict.fromkeys(batches, 0.0)
+    samples = dict.fromkeys(batches, 0)
+    padded: dict[str, list[int]] = {name: [] for name in batches}
+    for recipe in recipes:
+        with recipe_settings(model, recipe):
+            for batch in batches[recipe.name][: settings.warmup_steps]:
+                run.step(batch, recipe.pad_to_longest)
+    for round_index in range(plan.rounds):
+        first = round_index * settings.steps_per_round
+        for recipe in rotated(recipes, round_index):
+            with recipe_settings(model, recipe):
+                for batch in batches[recipe.name][first : first + settings.steps_per_round]:
+                    started = time.perf_counter()
+                    padded[recipe.name].append(run.step(batch, recipe.pad_to_longest))
+                    seconds[recipe.name] += time.perf_counter() - started
+                    samples[recipe.name] += len(batch)
+    rates = {name: samples[name] / seconds[name] for name in batches}
+    result = {
+        "description": MODEL_DESCRIPTIONS[plan.model],
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "seed_samples_per_second": rates[SEED.name],
+        "project_samples_per_second": rates[PROJECT.name],
+        "speedup_vs_seed": rates[PROJECT.name] / rates[SEED.name],
+        "recipes": {
+            recipe.name: {
+                "description": recipe.description,
+                "samples_per_second": rates[recipe.name],
+                "speedup_vs_seed": rates[recipe.name] / rates[SEED.name],
+                "steps": len(padded[recipe.name]),
+                "mean_padded_tokens": float(np.mean(padded[recipe.name])),
+            }
+            for recipe in recipes
+        },
+    }
+    del run, model
+    gc.collect()
+    return result
+
+
+def default_model_folder(profile_name: str) -> Path | None:
+    """The tuned model of a profile's runs, else its seed-recipe fine-tune, else None."""
+    for run in ("tuned", "finetune"):
+        folder = runs_root() / profile_name / run / "model"
+        if (folder / "config.json").is_file():
+            return folder
+    return None
+
+
+def inference_model(profile: Profile, tokenizer: PreTrainedTokenizerBase, folder: Path | None) -> PreTrainedModel:
+    if folder is None:
+        return build_model(profile, len(tokenizer))
+    from transformers import AutoModelForSequenceClassification
+
+    return AutoModelForSequenceClassification.from_pretrained(check_model_folder(folder))
+
+
+Runner = tuple[str, int]
+"""A back end and the number of threads it runs with."""
+
+
+def build_runners(model: PreTrainedModel, counts: Sequence[int]) -> tuple[dict[Runner, Any], dict[Runner, float]]:
+    """Every back end at every thread count (ONNX Runtime fixes its threads when a session is built)."""
+    runners, build_seconds = {}, {}
+    for count in counts:
+        with torch_threads(count):
+            for name in BACKENDS:
+                started = time.perf_counter()
+                runners[name, count] = build_backend(model, name)
+                build_seconds[name, count] = time.perf_counter() - started
+    return runners, build_seconds
+
+
+def timed_calls(
+    runners: dict[Runner, Any], inputs: Sequence[tuple[np.ndarray, np.ndarray]]
+) -> tuple[dict[Runner, list[np.ndarray]], dict[Runner, list[float]]]:
+    """Each runner's logits and seconds per input, the runners taking turns to go first."""
+    outputs: dict[Runner, list[np.ndarray]] = {key: [] for key in runners}
+    seconds: dict[Runner, list[float]] = {key: [] for key in runners}
+    for index, (input_ids, attention_mask) in enumerate(inputs):
+        for key in rotated(list(runners), index):
+            with torch_threads(key[1]):
+                started = time.perf_counter()
+                outputs[key].append(runners[key](input_ids, attention_mask))
+                seconds[key].append(time.perf_counter() - started)
+    return outputs, seconds
+
+
+def bench_inference(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    texts: Sequence[str],
+    labels: Sequence[int],
+    max_length: int,
+    settings: BenchSettings,
+    trained: bool,
+) -> dict[str, Any]:
+    """Throughput, latency and accuracy of every back end, interleaved batch by batch and text by text.
+
+    With more than one PyTorch thread, every back end also runs with one thread, interleaved with the
+    rest: on a busy machine the thread count can matter more than the back end. The single texts also
+    show whether a text's probabilities depend on the batch it shares (dynamic int8 scales activations
+    per batch), which tests/test_inference.py requires to stay below `BATCH_EFFECT_TOLERANCE`.
+    """
+    default = torch.get_num_threads()
+    runners, build_seconds = build_runners(model, sorted({default, 1}, reverse=True))
+    batches = list(length_sorted_batches(tokenizer, texts, settings.eval_batch_size, max_length))
+    picked = np.random.default_rng(settings.seed).choice(len(texts), min(settings.latency_texts, len(texts)), False)
+    encoded = [tokenizer([texts[i]], truncation=True, max_length=max_length, return_tensors="np") for i in picked]
+    singles = [(one["input_ids"].astype(np.int64), one["attention_mask"].astype(np.int64)) for one in encoded]
+    timed_calls(runners, [batches[0][1:], singles[0]])  # warm-up
+    batch_logits, batch_seconds = timed_calls(runners, [batch[1:] for batch in batches])
+    single_logits, single_seconds = timed_calls(runners, singles)
+
+    order = np.concatenate([batch[0] for batch in batches])
+    logits = {key: np.concatenate(values)[np.argsort(order)] for key, values in batch_logits.items()}
+    rates = {key: len(texts) / sum(values) for key, values in batch_seconds.items()}
+    latency = {key: 1000 * statistics.median(values) for key, values in single_seconds.items()}
+    predictions = {key: values.argmax(axis=1) for key, values in logits.items()}
+    accuracy = {key: float((predicted == np.asarray(labels)).mean()) for key, predicted in predictions.items()}
+
+    def row(key: Runner, base: Runner) -> dict[str, Any]:
+        batch_effect = np.abs(softmax(np.concatenate(single_logits[key])) - softmax(logits[key][picked])).max()
+        return {
+            "texts_per_second": rates[key],
+            "latency_ms_median": latency[key],
+            "speedup_vs_fp32": rates[key] / rates[base],
+            "latency_speedup_vs_fp32": latency[base] / latency[key],
+            "accuracy": accuracy[key] if trained else "untrained",
+            "accuracy_drop_points": 100 * (accuracy[base] - accuracy[key]) if trained else None,
+            "agreement_with_fp32": float((predictions[key] == predictions[base]).mean()),
+            "batch_effect_max_probability": float(batch_effect),
+            "build_seconds": build_seconds[key],
+        }
+
+    variants = {name: row((name, default), ("fp32", default)) for name in BACKENDS}
+    result = {
+        "trained": trained,
+        "test_texts": len(texts),
+        "threads": default,
+        "fp32_accuracy": accuracy["fp32", default] if trained else "untrained",
+        "max_accuracy_drop_points": MAX_ACCURACY_DROP_POINTS,
+        "batch_effect_tolerance": BATCH_EFFECT_TOLERANCE,
+        "fastest_within_accuracy": recommend(variants, batch_invariant=False) if trained else None,
+        "recommended_backend": recommend(variants, batch_invariant=True) if trained else None,
+        "variants": variants,
+    }
+    if default > 1:
+        result["one_thread"] = {name: row((name, 1), ("fp32", 1)) for name in BACKENDS}
+        for name, values in result["one_thread"].items():
+            values["speedup_vs_fp32_default_threads"] = rates[name, 1] / rates["fp32", default]
+    return result
+
+
+def recommend(variants: dict[str, dict[str, Any]], batch_invariant: bool) -> str:
+    """The back end with the highest batched throughput among those within the accuracy budget
+    (and, with `batch_invariant`, whose probabilities do not depend on the batch)."""
+    allowed = [
+        name
+        for name, row in variants.items()
+        if row["accuracy_drop_points"] <= MAX_ACCURACY_DROP_POINTS
+        and (not batch_invariant or row["batch_effect_max_probability"] <= BATCH_EFFECT_TOLERANCE)
+    ]
+    return max(allowed, key=lambda name: variants[name]["texts_per_second"])
+
+
+def progress(message: str) -> None:
+    """A timestamped line on stderr: the cpu bench runs for minutes."""
+    print(f"[{datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+
+
+def machine_info() -> dict[str, Any]:
+    import onnx
+    import onnxruntime
+    import transformers
+
+    return {
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "torch_interop_threads": torch.get_num_interop_threads(),
+        "load_average_start": os.getloadavg()[0],
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "onnx": onnx.__version__,
+        "onnxruntime": onnxruntime.__version__,
+    }
+
+
+def print_tables(result: dict[str, Any]) -> None:
+    padding = ", ".join(f"{name} {tokens:.1f}" for name, tokens in result["epoch_mean_padded_tokens"].items())
+    print(f"\nTokens per text over one epoch: {padding}")
+    print(f"Training: samples/second, recipes interleaved (profile {result['profile']})")
+    print(f"{'model':<18}{'recipe':<32}{'steps':>6}{'padded':>8}{'samples/s':>11}{'vs seed':>9}")
+    for model, row in result["training"].items():
+        for name, recipe in row["recipes"].items():
+            print(
+                f"{model:<18}{name:<32}{recipe['steps']:>6}{recipe['mean_padded_tokens']:>8.1f}"
+                f"{recipe['samples_per_second']:>11.2f}{recipe['speedup_vs_seed']:>8.2f}x"
+            )
+    inference = result["inference"]
+    print(f"\nInference, {inference['test_texts']} test texts, {inference['threads']} threads: {inference['model']}")
+    print_inference_rows(inference["variants"])
+    if "one_thread" in inference:
+        print("\nThe same with 1 thread (interleaved with the above; vs fp32 = vs fp32 at 1 thread)")
+        print_inference_rows(inference["one_thread"])
+    print(
+        f"fastest within {MAX_ACCURACY_DROP_POINTS} accuracy points: {inference['fastest_within_accuracy']}; "
+        f"recommended (also batch-invariant to {BATCH_EFFECT_TOLERANCE:g}): {inference['recommended_backend']}"
+    )
+
+
+def print_inference_rows(variants: dict[str, dict[str, Any]]) -> None:
+    print(f"{'backend':<11}{'texts/s':>9}{'vs fp32':>9}{'latency ms':>12}{'vs fp32':>9}{'accuracy':>10}", end="")
+    print(f"{'drop pts':>10}{'batch effect':>14}")
+    for name, row in variants.items():
+        accuracy = row["accuracy"] if isinstance(row["accuracy"], str) else f"{100 * row['accuracy']:.2f}%"
+        drop = "n/a" if row["accuracy_drop_points"] is None else f"{row['accuracy_drop_points']:+.2f}"
+        print(
+            f"{name:<11}{row['texts_per_second']:>9.1f}{row['speedup_vs_fp32']:>8.2f}x{row['latency_ms_median']:>12.1f}"
+            f"{row['latency_speedup_vs_fp32']:>8.2f}x{accuracy:>10}{drop:>10}{row['batch_effect_max_probability']:>14.1e}"
+        )
+
+
+def run_bench(profile_name: str, model_folder: Path | None = None, data_dir: Path | None = None) -> dict[str, Any]:
+    """Every measurement of the module docstring for one profile, as one JSON-ready dict."""
+    profile = resolve_profile(profile_name)
+    settings = SETTINGS[profile_name]
+    tokenizer = load_tokenizer(profile)
+    tokenizer.model_max_length = profile.max_length  # the seed recipe pads to this
+    data = subset_for_profile(load_emotion(data_dir), profile.train_size, profile.eval_size, profile.seed)
+    result: dict[str, Any] = {
+        "profile": profile.name,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine_info(),
+        "settings": {**asdict(settings), "seed_padded_length": profile.max_length, "train_texts": len(data["train"])},
+        "training": {},
+    }
+    encoded = tokenizer(list(data["train"]["text"]), truncation=True, max_length=profile.max_length)
+    features = [
+        {"input_ids": ids, "attention_mask": mask, "labels": label}
+        for ids, mask, label in zip(encoded["input_ids"], encoded["attention_mask"], data["train"]["label"])
+    ]
+    lengths = [len(ids) for ids in encoded["input_ids"]]
+    result["epoch_mean_padded_tokens"] = epoch_padding(
+        lengths, profile.max_length, settings.train_batch_size, settings.seed
+    )
+    for plan in settings.training:
+        progress(f"training {plan.model}: {plan.rounds} rounds of {settings.steps_per_round} steps per recipe")
+        result["training"][plan.model] = bench_training(plan, tokenizer, features, settings)
+    folder = model_folder or default_model_folder(profile.name)
+    model = inference_model(profile, tokenizer, folder)
+    progress(f"inference: {', '.join(BACKENDS)} on {len(data['test'])} test texts")
+    inference = bench_inference(
+        model,
+        tokenizer,
+        list(data["test"]["text"]),
+        list(data["test"]["label"]),
+        profile.max_length,
+        settings,
+        trained=folder is not None,
+    )
+    result["inference"] = {"model": str(folder) if folder else f"untrained {profile.model_name_or_path}", **inference}
+    result["machine"]["load_average_end"] = os.getloadavg()[0]
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", required=True, choices=sorted(SETTINGS))
+    parser.add_argument("--output", required=True, type=Path, help="JSON file to write")
+    parser.add_argument("--model", type=Path, help="trained model folder (default: the profile's latest run)")
+    parser.add_argument("--data-dir", type=Path, help="folder with the splits (default: $EMOTION_DATA_DIR, else hub)")
+    args = parser.parse_args(argv)
+    result = run_bench(args.profile, args.model, args.data_dir)
+    print_tables(result)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {args.output}")
+    return result
+
+
+if __name__ == "__main__":
+    main()
