@@ -436,6 +436,7 @@ def _errors(w: ReportWriter) -> None:
         table(
             ["true", "predicted", "errors", "share of errors"],
             [[p["label"], p["predicted"], p["errors"], pct(p["share_of_errors"])] for p in pairs],
+            "llrr",
         ),
         f"Fear and surprise are confused {an['fear_surprise_errors']} times (both directions). The most confident "
         "mistakes are listed below; read them against their labels, since this is where label noise shows first "
@@ -481,8 +482,12 @@ def _limitations(w: ReportWriter) -> None:
         "- **Label noise.** Duplicated texts with conflicting labels, within and across splits, cap the measurable "
         "accuracy and blur the last points of any comparison.\n"
         "- **Small classes.** Love and surprise have far fewer examples; their scores are the least certain.\n"
-        "- **One seed, one search.** Each number comes from one training run; seed-to-seed variation is not "
-        "measured here, and the search is small. The bootstrap intervals cover test-set sampling only.",
+        "- **One seed, one small search.** Each number comes from one training run; seed-to-seed variation is "
+        "not measured here. The bootstrap intervals cover test-set sampling only.\n"
+        "- **Pruning across schedules.** The median pruner compares trials at the same epoch even when their "
+        "schedules differ in length: after one epoch a four-epoch trial has decayed its learning rate less than a "
+        "two-epoch one, so long schedules can be pruned before they catch up. The trials were also trained on a "
+        "subset, which favours short, fast-learning configurations.",
     )
 
 
