@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import platform
-import sys
 import warnings
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -13,10 +12,6 @@ from typing import Any
 from helpers.plots import use_style
 
 LIBRARIES = ("torch", "transformers", "datasets", "evaluate", "optuna", "scikit-learn", "numpy", "pandas")
-
-
-def on_colab() -> bool:
-    return "google.colab" in sys.modules
 
 
 def environment() -> dict[str, Any]:

@@ -8,7 +8,6 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 FIGURES_DIR = PROJECT_ROOT / "figures"
 REPORT_DIR = PROJECT_ROOT / "report"
-NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 
 
 def runs_root() -> Path:

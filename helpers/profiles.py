@@ -156,10 +156,3 @@ def resolve_profile(name: str | None = None, **overrides: Any) -> Profile:
     settings = {**PROFILES[chosen], **{k: v for k, v in overrides.items() if v is not None}}
     checked = {k: _check_type(k, v, hints[k]) for k, v in settings.items()}
     return Profile(name=chosen, **checked)
-
-
-def load_profile(path: Path) -> Profile:
-    """Read a saved profile back, with the same checks as `resolve_profile`."""
-    data = json.loads(Path(path).read_text())
-    name = data.pop("name")
-    return resolve_profile(name, **data)
