@@ -22,6 +22,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from transformers import PreTrainedTokenizerBase
 
+from helpers.inference import length_sorted_batches
 from helpers.metrics import classification_scores
 from helpers.modeling import build_model
 from helpers.profiles import Profile
@@ -94,18 +95,15 @@ def encoder_embeddings(
 ) -> np.ndarray:
     """Mean-pooled last hidden states of the profile's frozen encoder (no head), one row per text."""
     encoder = build_model(profile, vocab_size=len(tokenizer)).base_model.eval()
-    max_length = profile.max_length
-    order = np.argsort([len(text) for text in texts], kind="stable")
     out = np.zeros((len(texts), encoder.config.hidden_size), dtype=np.float32)
     with torch.inference_mode():
-        for start in range(0, len(texts), batch_size):
-            chosen = order[start : start + batch_size]
-            batch = tokenizer(
-                [texts[i] for i in chosen], padding=True, truncation=True, max_length=max_length, return_tensors="pt"
-            )
-            hidden = encoder(**batch).last_hidden_state
-            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            out[chosen] = ((hidden * mask).sum(1) / mask.sum(1).clamp(min=1)).numpy()
+        for chosen, input_ids, attention_mask in length_sorted_batches(
+            tokenizer, texts, batch_size, profile.max_length
+        ):
+            mask = torch.from_numpy(attention_mask)
+            hidden = encoder(input_ids=torch.from_numpy(input_ids), attention_mask=mask).last_hidden_state
+            weights = mask.unsqueeze(-1).to(hidden.dtype)
+            out[chosen] = ((hidden * weights).sum(1) / weights.sum(1).clamp(min=1)).numpy()
     return out
 
 
