@@ -4,26 +4,30 @@
 
 A shared machine drifts in speed, so every number compared with another is measured in one process, on
 the same data, after a warm-up, and interleaved: training recipes take turns in rounds of a few optimizer
-steps, inference back ends take turns on every batch and every single text. Only such ratios are meant
-to be compared; absolute speeds depend on what else the machine was doing (see `machine.load_average_*`).
+steps, inference back ends take turns on every batch and every single text. Only
+such ratios are meant to be compared; absolute speeds depend on what else the machine was doing (see
+`machine.load_average_*`).
 
 Training runs a plain PyTorch loop (fused AdamW as the Trainer uses it, clipping at 1.0) on one shared
 model per architecture, over batches of 16 collated by `DataCollatorWithPadding` from the same
 pre-tokenised training texts:
 
-- `seed`: every text padded to the profile's `max_length` (128), batches in random order;
+- `seed`: every text padded to the profile's `max_length` (128), batches in random order, transformers'
+  default SDPA attention;
 - `project`: each batch padded to its longest text, similar lengths grouped by transformers'
-  `LengthGroupedSampler` (what `helpers/training.py` gets from `group_by_length`);
-- ablations (first model only), one setting changed at a time: eager instead of SDPA attention, and
+  `LengthGroupedSampler` (what `helpers/training.py` gets from `group_by_length`), eager attention (the
+  cpu profile's `attn_implementation`: on texts of ~23 tokens it beats SDPA's fused kernel on a CPU);
+- ablations (first model only), one setting changed at a time: SDPA instead of eager attention, and
   seed and project with one PyTorch thread instead of the default.
 
 The timed batches of a recipe are a stratified sample of one epoch's padded lengths, so their mean padded
 length is close to the epoch's (`epoch_mean_padded_tokens`). Inference runs every back end of
 `helpers.inference.BACKENDS` on the trained model (`--model`, else runs/<profile>/tuned/model, else
-runs/<profile>/finetune/model; with none, the untrained model, whose accuracy is "untrained"): batched
-throughput over the test split (batches of 64 sorted by length), median single-text latency, accuracy and
-its drop against float32; with more than one thread, everything again with one thread. Times run from
-token ids to logits: tokenisation is the same for every back end and left out.
+runs/<profile>/finetune/model; with none, the untrained model, whose accuracy is "untrained"), plus two
+ablations of the default back end (each with one of its speed-ups undone): batched throughput over
+the test split (batches of 64 sorted by length, `inference_rounds` passes, back ends taking turns batch by
+batch), median single-text latency, accuracy and its drop against float32. Times run from token ids
+to logits: tokenisation is the same for every back end and left out.
 
 JSON written to `--output`:
 
@@ -35,11 +39,10 @@ JSON written to `--output`:
                steps, mean_padded_tokens}}}},
     inference: {model, trained, test_texts, threads, fp32_accuracy, max_accuracy_drop_points,
                 batch_effect_tolerance, fastest_within_accuracy, recommended_backend,
-                variants: {<backend>: {texts_per_second, latency_ms_median, speedup_vs_fp32,
+                variants: {<backend>: {description, texts_per_second, latency_ms_median, speedup_vs_fp32,
                            latency_speedup_vs_fp32, accuracy, accuracy_drop_points, agreement_with_fp32,
-                           batch_effect_max_probability, build_seconds}},
-                one_thread (only when threads > 1): the same rows with one thread, against fp32 at one
-                           thread, plus speedup_vs_fp32_default_threads}
+                           max_probability_change_vs_fp32, batch_effect_max_probability, build_seconds}},
+                ablations: {<name>: the same fields}}
 
 Speeds are per second of wall time; accuracies are fractions; drops are in percentage points (positive:
 worse than float32). `batch_effect_max_probability` is the largest change of a probability between a text
@@ -58,10 +61,12 @@ import os
 import platform
 import statistics
 import sys
+import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -71,11 +76,22 @@ from transformers import DataCollatorWithPadding, PreTrainedModel, PreTrainedTok
 from transformers.trainer_pt_utils import LengthGroupedSampler
 
 from helpers.data import load_emotion, subset_for_profile
-from helpers.inference import BACKENDS, build_backend, check_model_folder, length_sorted_batches, softmax
+from helpers.inference import (
+    BACKENDS,
+    LogitsFunction,
+    build_backend,
+    build_onnx,
+    check_model_folder,
+    length_sorted_batches,
+    onnx_backend,
+    softmax,
+)
 from helpers.modeling import ID2LABEL, LABEL2ID, build_model, load_tokenizer
 from helpers.paths import runs_root
 from helpers.profiles import Profile, resolve_profile
 
+PAUSE_SECONDS = 0.02
+"""Untimed pause before each timed inference call (see `timed_calls`)."""
 MAX_ACCURACY_DROP_POINTS = 0.3
 """A faster back end is only recommended if it loses at most this much test accuracy."""
 BATCH_EFFECT_TOLERANCE = 1e-4
@@ -90,16 +106,21 @@ class Recipe:
     description: str
     pad_to_longest: bool
     grouped: bool
-    attention: str | None = None  # None: the model's own (SDPA in transformers 5)
+    attention: str  # "sdpa" (transformers' default) or "eager"
     threads: int | None = None  # None: PyTorch's setting when the bench started
 
 
-SEED = Recipe("seed", "every text padded to max_length, random order (seed report)", False, False)
-PROJECT = Recipe("project", "padded to the batch's longest text, length-grouped batches", True, True)
+SEED = Recipe(
+    "seed", "every text padded to max_length, random order, SDPA attention (seed report)", False, False, "sdpa"
+)
+PROJECT = Recipe(
+    "project", "padded to the batch's longest text, length-grouped batches, eager attention", True, True, "eager"
+)
+"""The cpu profile's recipe: helpers/training.py's group_by_length and the profile's attn_implementation."""
 ABLATIONS = (
-    Recipe("project_eager_attention", "project recipe with eager instead of SDPA attention", True, True, "eager"),
-    Recipe("seed_one_thread", "seed recipe with torch.set_num_threads(1)", False, False, threads=1),
-    Recipe("project_one_thread", "project recipe with torch.set_num_threads(1)", True, True, threads=1),
+    Recipe("project_sdpa_attention", "project recipe with SDPA instead of eager attention", True, True, "sdpa"),
+    Recipe("seed_one_thread", "seed recipe with torch.set_num_threads(1)", False, False, "sdpa", threads=1),
+    Recipe("project_one_thread", "project recipe with torch.set_num_threads(1)", True, True, "eager", threads=1),
 )
 
 
@@ -123,11 +144,14 @@ class BenchSettings:
     learning_rate: float = 2e-5
     eval_batch_size: int = 64
     latency_texts: int = 50
+    inference_rounds: int = 3
     seed: int = 0
 
 
 SETTINGS = {
-    "smoke": BenchSettings(training=(TrainingPlan("tiny-random-bert", rounds=1, ablations=True),), latency_texts=10),
+    "smoke": BenchSettings(
+        training=(TrainingPlan("tiny-random-bert", rounds=1, ablations=True),), latency_texts=10, inference_rounds=1
+    ),
     # About three minutes on two idle cores; about ten when another training job shares them.
     "cpu": BenchSettings(
         training=(
@@ -221,7 +245,7 @@ def torch_threads(count: int | None) -> Iterator[None]:
 def recipe_settings(model: PreTrainedModel, recipe: Recipe) -> Iterator[None]:
     """Apply a recipe's attention and thread settings for its steps only."""
     attention = model.config._attn_implementation
-    model.set_attn_implementation(recipe.attention or attention)
+    model.set_attn_implementation(recipe.attention)
     try:
         with torch_threads(recipe.threads):
             yield
@@ -327,34 +351,58 @@ def inference_model(profile: Profile, tokenizer: PreTrainedTokenizerBase, folder
     return AutoModelForSequenceClassification.from_pretrained(check_model_folder(folder))
 
 
-Runner = tuple[str, int]
-"""A back end and the number of threads it runs with."""
+BACKEND_DESCRIPTIONS = {
+    "fp32": "PyTorch float32, one call per batch on all threads (the baseline)",
+    "int8": "PyTorch dynamic int8 (linear layers), one call per batch on all threads",
+    "onnx": "ONNX Runtime float32, last layer for [CLS] only, fused, batch dealt out to one 1-thread call per core",
+    "onnx-int8": "the same graph with dynamic int8, one unpadded text per call, one 1-thread call per core",
+}
+ABLATIONS_INFERENCE = {
+    "onnx-int8 full last layer": "onnx-int8 with the last layer computed for every token",
+    "onnx-int8 one call per batch": "onnx-int8 graph, each padded batch one call on all threads (its texts share "
+    "activation scales)",
+}
 
 
-def build_runners(model: PreTrainedModel, counts: Sequence[int]) -> tuple[dict[Runner, Any], dict[Runner, float]]:
-    """Every back end at every thread count (ONNX Runtime fixes its threads when a session is built)."""
+def build_runners(model: PreTrainedModel, folder: Path) -> tuple[dict[str, LogitsFunction], dict[str, float]]:
+    """Every back end of `BACKENDS`, then the ablations of onnx-int8, each with its build time in seconds."""
+    threads = torch.get_num_threads()
+    builders: dict[str, Callable[[], LogitsFunction]] = {
+        **{name: partial(build_backend, model, name) for name in BACKENDS},
+        "onnx-int8 full last layer": lambda: onnx_backend(
+            build_onnx(model, folder / "full.onnx", int8=True, cls_only_last_layer=False), one_text_per_call=True
+        ),
+        "onnx-int8 one call per batch": lambda: onnx_backend(
+            build_onnx(model, folder / "batched.onnx", int8=True, with_mask=True), workers=1, threads=threads
+        ),
+    }
     runners, build_seconds = {}, {}
-    for count in counts:
-        with torch_threads(count):
-            for name in BACKENDS:
-                started = time.perf_counter()
-                runners[name, count] = build_backend(model, name)
-                build_seconds[name, count] = time.perf_counter() - started
+    for name, build in builders.items():
+        started = time.perf_counter()
+        runners[name] = build()
+        build_seconds[name] = time.perf_counter() - started
     return runners, build_seconds
 
 
 def timed_calls(
-    runners: dict[Runner, Any], inputs: Sequence[tuple[np.ndarray, np.ndarray]]
-) -> tuple[dict[Runner, list[np.ndarray]], dict[Runner, list[float]]]:
-    """Each runner's logits and seconds per input, the runners taking turns to go first."""
-    outputs: dict[Runner, list[np.ndarray]] = {key: [] for key in runners}
-    seconds: dict[Runner, list[float]] = {key: [] for key in runners}
-    for index, (input_ids, attention_mask) in enumerate(inputs):
+    runners: dict[str, LogitsFunction], inputs: Sequence[tuple[np.ndarray, np.ndarray]], rounds: int = 1
+) -> tuple[dict[str, list[np.ndarray]], dict[str, list[float]]]:
+    """Each runner's logits per input (first pass) and seconds per call over `rounds` passes, taking turns.
+
+    Taking turns on every input spreads the machine's drifts evenly; the short pause before each call
+    lets the thread pools of the previous runner (OpenMP, ONNX Runtime) stop spinning first.
+    """
+    outputs: dict[str, list[np.ndarray]] = {key: [] for key in runners}
+    seconds: dict[str, list[float]] = {key: [] for key in runners}
+    for index in range(rounds * len(inputs)):
+        input_ids, attention_mask = inputs[index % len(inputs)]
         for key in rotated(list(runners), index):
-            with torch_threads(key[1]):
-                started = time.perf_counter()
-                outputs[key].append(runners[key](input_ids, attention_mask))
-                seconds[key].append(time.perf_counter() - started)
+            time.sleep(PAUSE_SECONDS)
+            started = time.perf_counter()
+            logits = runners[key](input_ids, attention_mask)
+            seconds[key].append(time.perf_counter() - started)
+            if index < len(inputs):
+                outputs[key].append(logits)
     return outputs, seconds
 
 
@@ -367,61 +415,59 @@ def bench_inference(
     settings: BenchSettings,
     trained: bool,
 ) -> dict[str, Any]:
-    """Throughput, latency and accuracy of every back end, interleaved batch by batch and text by text.
+    """Throughput, latency and accuracy of every back end and of the ablations of the default one.
 
-    With more than one PyTorch thread, every back end also runs with one thread, interleaved with the
-    rest: on a busy machine the thread count can matter more than the back end. The single texts also
-    show whether a text's probabilities depend on the batch it shares (dynamic int8 scales activations
-    per batch), which tests/test_inference.py requires to stay below `BATCH_EFFECT_TOLERANCE`.
+    Throughput is over a few passes through the texts in length-sorted batches and latency the median over
+    single texts, the back ends taking turns batch by batch and text by text. The single texts also
+    show whether a text's probabilities depend on the batch it shares (dynamic int8 scales activations per
+    call), which tests/test_inference.py requires of the default back end to stay below `BATCH_EFFECT_TOLERANCE`.
     """
-    default = torch.get_num_threads()
-    runners, build_seconds = build_runners(model, sorted({default, 1}, reverse=True))
+    with tempfile.TemporaryDirectory() as folder:
+        runners, build_seconds = build_runners(model, Path(folder))
     batches = list(length_sorted_batches(tokenizer, texts, settings.eval_batch_size, max_length))
     picked = np.random.default_rng(settings.seed).choice(len(texts), min(settings.latency_texts, len(texts)), False)
     encoded = [tokenizer([texts[i]], truncation=True, max_length=max_length, return_tensors="np") for i in picked]
     singles = [(one["input_ids"].astype(np.int64), one["attention_mask"].astype(np.int64)) for one in encoded]
     timed_calls(runners, [batches[0][1:], singles[0]])  # warm-up
-    batch_logits, batch_seconds = timed_calls(runners, [batch[1:] for batch in batches])
-    single_logits, single_seconds = timed_calls(runners, singles)
+    batch_logits, batch_seconds = timed_calls(runners, [batch[1:] for batch in batches], settings.inference_rounds)
+    single_logits, single_seconds = timed_calls(runners, singles, settings.inference_rounds)
 
     order = np.concatenate([batch[0] for batch in batches])
     logits = {key: np.concatenate(values)[np.argsort(order)] for key, values in batch_logits.items()}
-    rates = {key: len(texts) / sum(values) for key, values in batch_seconds.items()}
+    rates = {key: settings.inference_rounds * len(texts) / sum(values) for key, values in batch_seconds.items()}
     latency = {key: 1000 * statistics.median(values) for key, values in single_seconds.items()}
     predictions = {key: values.argmax(axis=1) for key, values in logits.items()}
     accuracy = {key: float((predicted == np.asarray(labels)).mean()) for key, predicted in predictions.items()}
 
-    def row(key: Runner, base: Runner) -> dict[str, Any]:
+    def row(key: str, description: str) -> dict[str, Any]:
         batch_effect = np.abs(softmax(np.concatenate(single_logits[key])) - softmax(logits[key][picked])).max()
         return {
+            "description": description,
             "texts_per_second": rates[key],
             "latency_ms_median": latency[key],
-            "speedup_vs_fp32": rates[key] / rates[base],
-            "latency_speedup_vs_fp32": latency[base] / latency[key],
+            "speedup_vs_fp32": rates[key] / rates["fp32"],
+            "latency_speedup_vs_fp32": latency["fp32"] / latency[key],
             "accuracy": accuracy[key] if trained else "untrained",
-            "accuracy_drop_points": 100 * (accuracy[base] - accuracy[key]) if trained else None,
-            "agreement_with_fp32": float((predictions[key] == predictions[base]).mean()),
+            "accuracy_drop_points": 100 * (accuracy["fp32"] - accuracy[key]) if trained else None,
+            "agreement_with_fp32": float((predictions[key] == predictions["fp32"]).mean()),
+            "max_probability_change_vs_fp32": float(np.abs(softmax(logits[key]) - softmax(logits["fp32"])).max()),
             "batch_effect_max_probability": float(batch_effect),
             "build_seconds": build_seconds[key],
         }
 
-    variants = {name: row((name, default), ("fp32", default)) for name in BACKENDS}
-    result = {
+    variants = {name: row(name, BACKEND_DESCRIPTIONS[name]) for name in BACKENDS}
+    return {
         "trained": trained,
         "test_texts": len(texts),
-        "threads": default,
-        "fp32_accuracy": accuracy["fp32", default] if trained else "untrained",
+        "threads": torch.get_num_threads(),
+        "fp32_accuracy": accuracy["fp32"] if trained else "untrained",
         "max_accuracy_drop_points": MAX_ACCURACY_DROP_POINTS,
         "batch_effect_tolerance": BATCH_EFFECT_TOLERANCE,
         "fastest_within_accuracy": recommend(variants, batch_invariant=False) if trained else None,
         "recommended_backend": recommend(variants, batch_invariant=True) if trained else None,
         "variants": variants,
+        "ablations": {name: row(name, description) for name, description in ABLATIONS_INFERENCE.items()},
     }
-    if default > 1:
-        result["one_thread"] = {name: row((name, 1), ("fp32", 1)) for name in BACKENDS}
-        for name, values in result["one_thread"].items():
-            values["speedup_vs_fp32_default_threads"] = rates[name, 1] / rates["fp32", default]
-    return result
 
 
 def recommend(variants: dict[str, dict[str, Any]], batch_invariant: bool) -> str:
@@ -474,10 +520,7 @@ def print_tables(result: dict[str, Any]) -> None:
             )
     inference = result["inference"]
     print(f"\nInference, {inference['test_texts']} test texts, {inference['threads']} threads: {inference['model']}")
-    print_inference_rows(inference["variants"])
-    if "one_thread" in inference:
-        print("\nThe same with 1 thread (interleaved with the above; vs fp32 = vs fp32 at 1 thread)")
-        print_inference_rows(inference["one_thread"])
+    print_inference_rows({**inference["variants"], **inference["ablations"]})
     print(
         f"fastest within {MAX_ACCURACY_DROP_POINTS} accuracy points: {inference['fastest_within_accuracy']}; "
         f"recommended (also batch-invariant to {BATCH_EFFECT_TOLERANCE:g}): {inference['recommended_backend']}"
@@ -485,13 +528,13 @@ def print_tables(result: dict[str, Any]) -> None:
 
 
 def print_inference_rows(variants: dict[str, dict[str, Any]]) -> None:
-    print(f"{'backend':<11}{'texts/s':>9}{'vs fp32':>9}{'latency ms':>12}{'vs fp32':>9}{'accuracy':>10}", end="")
+    print(f"{'backend':<30}{'texts/s':>9}{'vs fp32':>9}{'latency ms':>12}{'vs fp32':>9}{'accuracy':>10}", end="")
     print(f"{'drop pts':>10}{'batch effect':>14}")
     for name, row in variants.items():
         accuracy = row["accuracy"] if isinstance(row["accuracy"], str) else f"{100 * row['accuracy']:.2f}%"
         drop = "n/a" if row["accuracy_drop_points"] is None else f"{row['accuracy_drop_points']:+.2f}"
         print(
-            f"{name:<11}{row['texts_per_second']:>9.1f}{row['speedup_vs_fp32']:>8.2f}x{row['latency_ms_median']:>12.1f}"
+            f"{name:<30}{row['texts_per_second']:>9.1f}{row['speedup_vs_fp32']:>8.2f}x{row['latency_ms_median']:>12.1f}"
             f"{row['latency_speedup_vs_fp32']:>8.2f}x{accuracy:>10}{drop:>10}{row['batch_effect_max_probability']:>14.1e}"
         )
 

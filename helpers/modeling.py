@@ -61,6 +61,7 @@ def build_model(profile: Profile, vocab_size: int) -> PreTrainedModel:
             num_attention_heads=2,
             intermediate_size=64,
             max_position_embeddings=512,
+            attn_implementation=profile.attn_implementation,
             **labels,
         )
         return BertForSequenceClassification(config)
@@ -71,7 +72,7 @@ def build_model(profile: Profile, vocab_size: int) -> PreTrainedModel:
     logging.set_verbosity_error()
     try:
         return AutoModelForSequenceClassification.from_pretrained(
-            resolve_model_source(profile.model_name_or_path), **labels
+            resolve_model_source(profile.model_name_or_path), attn_implementation=profile.attn_implementation, **labels
         )
     finally:
         logging.set_verbosity(verbosity)

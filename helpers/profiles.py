@@ -32,6 +32,10 @@ class Profile:
     tokenizer_name_or_path: str | None = field(default=None, metadata={"help": "defaults to the model's own tokenizer"})
     seed: int = 42
     max_length: int = field(default=128, metadata={"help": "truncation limit; batches pad dynamically"})
+    attn_implementation: str | None = field(
+        default=None,
+        metadata={"help": "'eager' (fastest on a CPU for short texts, see make bench) or 'sdpa'; None = transformers'"},
+    )
     train_size: int | None = field(default=None, metadata={"help": "stratified train subset; None = all"})
     eval_size: int | None = field(
         default=None, metadata={"help": "stratified subset of validation and test; None = all"}
@@ -73,6 +77,7 @@ PROFILES: dict[str, dict[str, Any]] = {
     "smoke": dict(
         model_name_or_path=TINY_MODEL,
         tokenizer_name_or_path=MINILM,
+        attn_implementation="eager",
         max_length=64,
         train_size=360,
         eval_size=120,
@@ -92,6 +97,7 @@ PROFILES: dict[str, dict[str, Any]] = {
     # trials run on a stratified subset to fit an hour on two cores.
     "cpu": dict(
         model_name_or_path=MINILM,
+        attn_implementation="eager",
         hpo_trials=6,
         hpo_train_size=4000,
         hpo_lr_min=1e-5,

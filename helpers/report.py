@@ -402,17 +402,18 @@ def _benchmarks(w: ReportWriter, bench: dict[str, Any]) -> None:
                 [name, recipe, r["description"], f"{r['samples_per_second']:.1f}", f"{r['speedup_vs_seed']:.2f}×"]
             )
     inference = bench["inference"]
-    variants = inference["variants"]
+    rows_by_name = {**inference["variants"], **inference["ablations"]}
     drops = [
         [
-            name,
+            f"`{name}`" if name in inference["variants"] else f"ablation: {name}",
+            v["description"],
             f"{v['texts_per_second']:.1f}",
-            f"{v['latency_ms_median']:.1f}",
             f"{v['speedup_vs_fp32']:.2f}×",
+            f"{v['latency_ms_median']:.1f}",
             f4(v["accuracy"]) if isinstance(v["accuracy"], float) else v["accuracy"],
             f"{v['accuracy_drop_points']:+.2f}" if v["accuracy_drop_points"] is not None else "—",
         ]
-        for name, v in variants.items()
+        for name, v in rows_by_name.items()
     ]
     w.add(
         "### Speed on a CPU",
@@ -420,10 +421,16 @@ def _benchmarks(w: ReportWriter, bench: dict[str, Any]) -> None:
         "interleaved so that drifts in the machine's speed hit both sides. Training: samples per second over the "
         "same optimizer steps; the seed recipe pads every text to 128 tokens.",
         table(["model", "recipe", "what it does", "samples/s", "vs seed"], rows, "lllrr"),
-        f"Inference with the tuned model on the test split: batched throughput, single-text latency and test "
-        f"accuracy per back end (drop in points against float32; the bound is "
-        f"{inference['max_accuracy_drop_points']:g}). Default back end: `{inference['recommended_backend']}`.",
-        table(["back end", "texts/s", "latency ms", "vs fp32", "accuracy", "drop (points)"], drops),
+        f"Inference with the tuned model on the test split: batched throughput (texts per second, batches of "
+        f"{bench['settings']['eval_batch_size']} sorted by length), single-text latency and test accuracy per back "
+        f"end (drop in points against float32; the bound is {inference['max_accuracy_drop_points']:g}). The "
+        "ablations undo one step of the default back end each. "
+        f"Default back end: `{inference['recommended_backend']}`.",
+        table(
+            ["back end", "what it does", "texts/s", "vs fp32", "latency ms", "accuracy", "drop (points)"],
+            drops,
+            "llrrrrr",
+        ),
     )
 
 

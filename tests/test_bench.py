@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from datasets import DatasetDict
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -14,9 +16,14 @@ from helpers import bench
 from helpers.inference import (
     BACKENDS,
     DEFAULT_BACKEND,
+    ONNX_CACHE,
     EmotionClassifier,
     build_backend,
+    build_onnx,
+    export_onnx,
+    onnx_backend,
     sorted_batch_logits,
+    torch_backend,
 )
 from helpers.modeling import load_tokenizer
 from helpers.profiles import resolve_profile
@@ -71,7 +78,9 @@ def test_smoke_bench_writes_complete_json(real_data_dir: Path, trained_folder: P
     inference = written["inference"]
     assert inference["trained"] and inference["model"] == str(trained_folder)
     assert set(inference["variants"]) == set(BACKENDS)
-    for name, row in inference["variants"].items():
+    assert set(inference["ablations"]) == set(bench.ABLATIONS_INFERENCE)
+    for name, row in {**inference["variants"], **inference["ablations"]}.items():
+        assert row["description"] and 0 <= row["agreement_with_fp32"] <= 1, name
         for key in ("texts_per_second", "latency_ms_median", "speedup_vs_fp32", "build_seconds"):
             assert row[key] > 0, (name, key)
         assert 0 <= row["accuracy"] <= 1 and isinstance(row["accuracy_drop_points"], float)
@@ -120,6 +129,11 @@ def test_length_grouped_epoch_covers_every_text_once_with_less_padding() -> None
     assert mean_padded(picked) == pytest.approx(mean_padded(grouped), rel=0.05)  # a fair sample of the epoch
 
 
+def test_project_recipe_is_what_the_cpu_profile_trains_with() -> None:
+    assert bench.PROJECT.attention == resolve_profile("cpu").attn_implementation == "eager"
+    assert bench.SEED.attention == "sdpa" and bench.PROJECT.grouped and not bench.SEED.pad_to_longest
+
+
 def test_rotation_puts_each_item_first_once() -> None:
     items = ("a", "b", "c")
     firsts = [bench.rotated(items, shift)[0] for shift in range(3)]
@@ -144,13 +158,103 @@ def test_int8_back_ends_keep_the_labels(fp32_and_texts, backend: str) -> None:
     assert not np.allclose(quantised, reference, atol=1e-6)  # it really is another computation
 
 
-def test_classifier_defaults_to_the_fast_backend_with_the_same_api(trained_folder: Path, easy_data: DatasetDict):
-    """The default back end answers as float32 does (it was chosen for that), through the unchanged API."""
+def test_classifier_defaults_to_the_fast_backend_with_the_same_api(
+    trained_folder: Path, easy_data: DatasetDict, tmp_path: Path
+) -> None:
+    """The default back end names the labels float32 names, and a text's answer does not depend on its batch."""
+    folder = tmp_path / "model"
+    shutil.copytree(trained_folder, folder)
     texts = list(easy_data["test"]["text"][:12])
-    fast = EmotionClassifier.from_folder(trained_folder)
-    plain = EmotionClassifier.from_folder(trained_folder, backend="fp32")
+    fast = EmotionClassifier.from_folder(folder)
+    plain = EmotionClassifier.from_folder(folder, backend="fp32")
     assert fast.backend == DEFAULT_BACKEND and plain.backend == "fp32"
-    np.testing.assert_allclose(fast.predict_proba(texts, batch_size=5), plain.predict_proba(texts), atol=1e-4)
+    batched = fast.predict_proba(texts, batch_size=5)
+    np.testing.assert_allclose(batched, np.concatenate([fast.predict_proba(text) for text in texts]), atol=1e-6)
+    assert (batched.argmax(axis=1) == plain.predict_proba(texts).argmax(axis=1)).all()
     assert [row[0]["label"] for row in fast.predict(texts)] == [row[0]["label"] for row in plain.predict(texts)]
     with pytest.raises(ValueError, match="unknown backend"):
-        EmotionClassifier.from_folder(trained_folder, backend="gpu")
+        EmotionClassifier.from_folder(folder, backend="gpu")
+
+
+def test_onnx_graphs_are_cached_in_the_model_folder_until_the_weights_change(trained_folder: Path, tmp_path: Path):
+    folder = tmp_path / "model"
+    shutil.copytree(trained_folder, folder)
+    EmotionClassifier.from_folder(folder)
+    (graph,) = (folder / ONNX_CACHE).glob("*.onnx")
+    built = graph.stat().st_mtime_ns
+    EmotionClassifier.from_folder(folder)
+    assert list((folder / ONNX_CACHE).glob("*.onnx")) == [graph] and graph.stat().st_mtime_ns == built
+
+    model = AutoModelForSequenceClassification.from_pretrained(folder)
+    with torch.no_grad():
+        model.classifier.bias[5] += 100.0  # every text is now "surprise"
+    model.save_pretrained(folder)
+    retrained = EmotionClassifier.from_folder(folder)
+    (rebuilt,) = (folder / ONNX_CACHE).glob("*.onnx")  # the stale graph is gone
+    assert rebuilt != graph
+    assert [row[0]["label"] for row in retrained.predict(["i feel great", "i am so sad"])] == ["surprise"] * 2
+
+
+def tiny(kind: str):
+    """A randomly initialised two-layer classifier of one architecture: no download."""
+    from transformers import (
+        BertConfig,
+        BertForSequenceClassification,
+        DistilBertConfig,
+        DistilBertForSequenceClassification,
+        RobertaConfig,
+        RobertaForSequenceClassification,
+    )
+
+    torch.manual_seed(0)
+    sizes = {"vocab_size": 120, "num_labels": 6}
+    if kind == "distilbert":
+        config = DistilBertConfig(n_layers=2, dim=32, hidden_dim=64, n_heads=4, **sizes)
+        return DistilBertForSequenceClassification(config).eval()
+    bert_sizes = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 64}
+    if kind == "bert":
+        return BertForSequenceClassification(BertConfig(**bert_sizes, **sizes)).eval()
+    return RobertaForSequenceClassification(RobertaConfig(**bert_sizes, **sizes)).eval()
+
+
+def padded_batch() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(1)
+    input_ids = rng.integers(5, 120, size=(5, 11)).astype(np.int64)
+    attention_mask = np.ones_like(input_ids)
+    for row, length in enumerate((11, 9, 6, 3, 11)):
+        attention_mask[row, length:] = 0
+    return input_ids, attention_mask
+
+
+@pytest.mark.parametrize("kind", ["bert", "distilbert", "roberta"])
+def test_cls_only_graph_gives_the_full_models_logits(kind: str, tmp_path: Path) -> None:
+    """BERT and DistilBERT get the [CLS]-only last layer; another architecture gets the whole model; all exact."""
+    model = tiny(kind)
+    input_ids, attention_mask = padded_batch()
+    reference = torch_backend(model)(input_ids, attention_mask)
+    graph = export_onnx(model, tmp_path / "model.onnx")
+    logits = onnx_backend(graph, workers=1)(input_ids, attention_mask)
+    np.testing.assert_allclose(logits, reference, atol=1e-5)
+    full = export_onnx(model, tmp_path / "full.onnx", cls_only_last_layer=False)
+    assert (graph.stat().st_size < full.stat().st_size) == (kind != "roberta")  # fewer nodes, same weights
+
+
+def test_workers_share_a_batch_without_changing_it(tmp_path: Path) -> None:
+    model = tiny("bert")
+    input_ids, attention_mask = padded_batch()
+    fp32 = tmp_path / "fp32.onnx"
+    build_onnx(model, fp32, int8=False)
+    np.testing.assert_allclose(
+        onnx_backend(fp32, workers=3)(input_ids, attention_mask),
+        onnx_backend(fp32, workers=1)(input_ids, attention_mask),
+        atol=1e-6,
+    )
+    int8 = build_onnx(model, tmp_path / "int8.onnx", int8=True)
+    alone = onnx_backend(int8, workers=3, one_text_per_call=True)
+    together = alone(input_ids, attention_mask)
+    for row in range(len(input_ids)):
+        length = attention_mask[row].sum()
+        single = alone(input_ids[row : row + 1, :length], attention_mask[row : row + 1, :length])
+        np.testing.assert_array_equal(single[0], together[row])
+    with pytest.raises(ValueError, match="no attention_mask input"):
+        onnx_backend(int8, one_text_per_call=False)

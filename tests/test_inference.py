@@ -134,3 +134,13 @@ def test_cli_usage_errors(model_dir: Path) -> None:
         main([str(model_dir)])  # neither a text nor --csv
     with pytest.raises(SystemExit):
         main([str(model_dir), "--csv", "x.csv"])  # --csv without --output
+    with pytest.raises(SystemExit):
+        main([str(model_dir), "hello", "--backend", "gpu"])
+
+
+def test_cli_backend_choice_gives_the_same_answer(model_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    answers = []
+    for backend in ("fp32", "onnx-int8"):
+        assert main([str(model_dir), "i am terrified about it", "--backend", backend]) == 0
+        answers.append(capsys.readouterr().out.split("\t")[0])
+    assert answers == ["fear", "fear"]
