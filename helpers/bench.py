@@ -16,7 +16,7 @@ pre-tokenised training texts:
   default SDPA attention;
 - `project`: each batch padded to its longest text, similar lengths grouped by transformers'
   `LengthGroupedSampler` (what `helpers/training.py` gets from `group_by_length`), eager attention (the
-  cpu profile's `attn_implementation`: on texts of ~23 tokens it beats SDPA's fused kernel on a CPU);
+  cpu profile's `attn_implementation`: on texts of ~23 tokens it is at least as fast as SDPA on a CPU);
 - ablations (first model only), one setting changed at a time: SDPA instead of eager attention, and
   seed and project with one PyTorch thread instead of the default.
 

@@ -42,6 +42,8 @@ onnx: the float32 graph (last layer for [CLS] only) in ONNX Runtime, each batch 
 onnx-int8: that graph with ONNX Runtime's dynamic int8 quantisation, one text per call, texts shared among the cores."""
 DEFAULT_BACKEND = "onnx-int8"
 ONNX_OPSET = 17
+GRAPH_RECIPE = 1
+"""Bump whenever `build_onnx` changes what it writes: cached graphs of another recipe are rebuilt."""
 ONNX_CACHE = "onnx-cache"
 """Sub-folder of a model folder where `EmotionClassifier.from_folder` keeps exported graphs."""
 CLS_ONLY_TOLERANCE = 1e-4
@@ -338,11 +340,11 @@ def onnx_backend(
 
 def model_fingerprint(model: PreTrainedModel) -> str:
     """A hash of the weights and of everything that shapes the exported graph: names a cached graph."""
-    digest = hashlib.sha256()
     import onnxruntime
     import transformers
 
-    versions = [torch.__version__, transformers.__version__, onnxruntime.__version__, str(ONNX_OPSET)]
+    digest = hashlib.sha256()
+    versions = [torch.__version__, transformers.__version__, onnxruntime.__version__, ONNX_OPSET, GRAPH_RECIPE]
     digest.update(json.dumps([versions, model.config.to_dict()], sort_keys=True, default=str).encode())
     for name, tensor in model.state_dict().items():
         digest.update(name.encode())

@@ -34,7 +34,9 @@ class Profile:
     max_length: int = field(default=128, metadata={"help": "truncation limit; batches pad dynamically"})
     attn_implementation: str | None = field(
         default=None,
-        metadata={"help": "'eager' (fastest on a CPU for short texts, see make bench) or 'sdpa'; None = transformers'"},
+        metadata={
+            "help": "'eager' (at least as fast as SDPA on a CPU for short texts) or 'sdpa'; None = transformers'"
+        },
     )
     train_size: int | None = field(default=None, metadata={"help": "stratified train subset; None = all"})
     eval_size: int | None = field(

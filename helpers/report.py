@@ -257,7 +257,13 @@ def _method(w: ReportWriter) -> None:
         "**Training.** The Hugging Face `Trainer` with AdamW, a linear learning-rate decay, evaluation and a "
         "checkpoint after every epoch, and the checkpoint with the best validation weighted F1 kept. Batches are "
         "padded to their own longest text and drawn from texts of similar length (`group_by_length`) instead of "
-        "padding every text to 128 tokens: the same computation on real tokens, several times faster on a CPU.",
+        "padding every text to 128 tokens: the same computation on real tokens, several times faster on a CPU."
+        + (
+            f" Attention runs PyTorch's `{p['attn_implementation']}` implementation (the profile's choice; the speed "
+            "section below compares it with the fused SDPA kernel)."
+            if p["attn_implementation"]
+            else ""
+        ),
         "**Selection and testing.** All choices — baseline regularisation, the checkpoint, the hyperparameters — "
         "were made on the validation split. The test split was read once, in notebook 05, for every model "
         "together. Intervals are 95% percentile bootstrap intervals over the test texts; McNemar's exact test "
