@@ -4,9 +4,8 @@
 
 A shared machine drifts in speed, so every number compared with another is measured in one process, on
 the same data, after a warm-up, and interleaved: training recipes take turns in rounds of a few optimizer
-steps, inference back ends take turns on every batch and every single text. Only
-such ratios are meant to be compared; absolute speeds depend on what else the machine was doing (see
-`machine.load_average_*`).
+steps, inference back ends take turns on every batch and every single text. Only such ratios are meant
+to be compared; absolute speeds depend on what else the machine was doing (see `machine.load_average_*`).
 
 Training runs a plain PyTorch loop (fused AdamW as the Trainer uses it, clipping at 1.0) on one shared
 model per architecture, over batches of 16 collated by `DataCollatorWithPadding` from the same
