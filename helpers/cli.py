@@ -15,7 +15,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from helpers import LABEL_NAMES
-from helpers.inference import BACKENDS, DEFAULT_BACKEND, EmotionClassifier, ModelFolderError
+from helpers.inference import BACKENDS, EmotionClassifier, ModelFolderError
 
 
 class UsageError(ValueError):
@@ -34,8 +34,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--backend",
         choices=BACKENDS,
-        default=DEFAULT_BACKEND,
-        help=f"how to run the model on the CPU (default: {DEFAULT_BACKEND}, the fastest that keeps the accuracy)",
+        help="how to run the model on the CPU (default: the back end chosen for the model on the validation "
+        "split, saved in its backend.json; onnx where none was chosen)",
     )
     args = parser.parse_args(argv)
     if (args.text is None) == (args.csv is None):

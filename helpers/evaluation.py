@@ -23,35 +23,36 @@ MODELS = (
 )
 """Every model the report compares, from the floor to the tuned fine-tune, in that order."""
 TRAINED_FOLDERS = {"finetune_seed_recipe": "finetune", "finetune_tuned": "tuned"}
+SERVED = "finetune_tuned_served"
+"""The tuned model as `EmotionClassifier.from_folder` serves it: on the back end chosen on validation."""
 
 
 def model_probabilities(
     profile: Profile, tokenizer: Any, texts: dict[str, list[str]]
 ) -> dict[str, dict[str, np.ndarray]]:
-    """Class probabilities of every saved model on each split in `texts`: {model: {split: array}}."""
-    from transformers import AutoModelForSequenceClassification
+    """Class probabilities of every saved model on each split in `texts`: {model: {split: array}}.
 
+    The fine-tuned models read their texts with the tokenizer saved beside their weights (checked to fit
+    them); `tokenizer`, the profile's, serves the frozen encoder and the untrained head, as in notebook 02.
+    """
     from helpers.baselines import encoder_embeddings, load_baseline
-    from helpers.inference import batched_logits, softmax
+    from helpers.inference import batched_logits, load_model_folder, softmax
     from helpers.modeling import build_model
 
     folder = run_dir(profile.name, "baselines")
     majority = load_baseline(folder / "majority_class.joblib")
     tfidf = load_baseline(folder / "tfidf_logreg.joblib")
     frozen = load_baseline(folder / "frozen_encoder_logreg.joblib")
-    networks = {"untrained_head": build_model(profile, vocab_size=len(tokenizer))}
+    networks = {"untrained_head": (build_model(profile, vocab_size=len(tokenizer)), tokenizer)}
     for name, sub in TRAINED_FOLDERS.items():
-        model_dir = run_dir(profile.name, sub) / "model"
-        if not (model_dir / "config.json").is_file():
-            raise FileNotFoundError(f"{model_dir}: no trained model; run notebooks 03 and 04 first")
-        networks[name] = AutoModelForSequenceClassification.from_pretrained(model_dir)
+        networks[name] = load_model_folder(run_dir(profile.name, sub) / "model")
     result: dict[str, dict[str, np.ndarray]] = {name: {} for name in MODELS}
     for split, rows in texts.items():
         result["majority_class"][split] = majority.predict_proba(np.zeros((len(rows), 1)))
         result["tfidf_logreg"][split] = tfidf.predict_proba(rows)
         result["frozen_encoder_logreg"][split] = frozen.predict_proba(encoder_embeddings(profile, tokenizer, rows))
-        for name, network in networks.items():
-            logits = batched_logits(network, tokenizer, rows, profile.eval_batch_size, profile.max_length)
+        for name, (network, own_tokenizer) in networks.items():
+            logits = batched_logits(network, own_tokenizer, rows, profile.eval_batch_size, profile.max_length)
             result[name][split] = softmax(logits)
     return result
 

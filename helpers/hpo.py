@@ -15,12 +15,15 @@ from datasets import DatasetDict
 from transformers import PreTrainedTokenizerBase, TrainerCallback
 
 from helpers.data import stratified_subset
+from helpers.identity import fingerprint
 from helpers.profiles import Profile
-from helpers.training import SELECTION_METRIC, train_classifier
+from helpers.training import SELECTION_METRIC, train_classifier, training_identity
 
 DIRECTION = "maximize"
 OBJECTIVE = f"validation {SELECTION_METRIC}"
 FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+STARTUP_TRIALS = 4
+"""Random trials before TPE starts modelling the space."""
 
 
 class PruningCallback(TrainerCallback):
@@ -44,21 +47,57 @@ def search_space(trial: optuna.Trial, profile: Profile) -> dict[str, Any]:
     }
 
 
-def open_study(profile: Profile, folder: Path) -> optuna.Study:
-    """The study stored in `folder/study.db`, created on first use and reopened after that.
+def search_identity(profile: Profile, trial_data: DatasetDict, tokenizer: PreTrainedTokenizerBase) -> dict[str, Any]:
+    """Everything that defines a search: the trials' training identity without hyperparameters, plus the
+    search space, objective, sampler and pruner. The number of trials is left out: asking for more trials
+    extends the same search."""
+    identity = training_identity(profile, trial_data, tokenizer, hyperparameters={})
+    identity.pop("hyperparameters")
+    return {
+        **identity,
+        "kind": "search",
+        "space": search_space_description(profile),
+        "objective": OBJECTIVE,
+        "direction": DIRECTION,
+        "sampler": {"name": "TPESampler", "seed": profile.seed, "startup_trials": STARTUP_TRIALS},
+        "pruner": {"name": "MedianPruner", "startup_trials": 2, "warmup_steps": 1},
+    }
 
-    Trials left RUNNING by an interrupted process are marked FAIL and their parameters queued
-    again, so a resumed search still runs every trial it was asked for.
+
+def search_space_description(profile: Profile) -> dict[str, Any]:
+    return {
+        "learning_rate": [profile.hpo_lr_min, profile.hpo_lr_max, "log"],
+        "batch_size": list(profile.hpo_batch_sizes),
+        "epochs": list(profile.hpo_epochs),
+    }
+
+
+def open_study(profile: Profile, folder: Path, identity: dict[str, Any]) -> optuna.Study:
+    """The study of this search (`identity`) in `folder/study.db`, created on first use and reopened after.
+
+    The study is named by the search's fingerprint and stores its identity as user attributes, so a
+    changed model, space or data opens a new study beside the old ones instead of reusing their trials.
+    Trials left RUNNING by an interrupted process are marked FAIL and their parameters queued again, so a
+    resumed search still runs every trial it was asked for.
     """
     folder.mkdir(parents=True, exist_ok=True)
+    storage = f"sqlite:///{folder / 'study.db'}"
+    search_fingerprint = fingerprint(identity)
+    name = f"emotion-{profile.name}-{search_fingerprint}"
+    others = [other for other in optuna.get_all_study_names(storage) if other != name]
+    if others:
+        print(f"{folder / 'study.db'} also holds {len(others)} other search(es), kept beside this one: {others}")
     study = optuna.create_study(
-        study_name=f"emotion-{profile.name}",
-        storage=f"sqlite:///{folder / 'study.db'}",
+        study_name=name,
+        storage=storage,
         direction=DIRECTION,
-        sampler=optuna.samplers.TPESampler(seed=profile.seed, n_startup_trials=min(4, profile.hpo_trials)),
+        sampler=optuna.samplers.TPESampler(seed=profile.seed, n_startup_trials=STARTUP_TRIALS),
         pruner=optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=1),
         load_if_exists=True,
     )
+    if study.user_attrs.get("fingerprint") != search_fingerprint:
+        study.set_user_attr("fingerprint", search_fingerprint)
+        study.set_user_attr("identity", identity)
     for stale in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
         study.tell(stale.number, state=optuna.trial.TrialState.FAIL)
         study.enqueue_trial(stale.params)
@@ -69,13 +108,18 @@ def finished_trials(study: optuna.Study) -> int:
     return len(study.get_trials(deepcopy=False, states=FINISHED))
 
 
+def trial_data_for(profile: Profile, tokenized: DatasetDict) -> DatasetDict:
+    """The search's data: a stratified subset of the training split (the profile's size) and all of validation."""
+    train = stratified_subset(tokenized["train"], profile.hpo_train_size, profile.seed)
+    return DatasetDict({"train": train, "validation": tokenized["validation"]})
+
+
 def run_search(
     profile: Profile, tokenized: DatasetDict, tokenizer: PreTrainedTokenizerBase, folder: Path
 ) -> optuna.Study:
-    """Run the trials still missing from the study (all of them on first call) and return it."""
-    train = stratified_subset(tokenized["train"], profile.hpo_train_size, profile.seed)
-    trial_data = DatasetDict({"train": train, "validation": tokenized["validation"]})
-    study = open_study(profile, folder)
+    """Run the trials still missing from this search's study (all of them on first call) and return it."""
+    trial_data = trial_data_for(profile, tokenized)
+    study = open_study(profile, folder, search_identity(profile, trial_data, tokenizer))
 
     def objective(trial: optuna.Trial) -> float:
         params = search_space(trial, profile)
@@ -124,17 +168,15 @@ def save_search_summary(study: optuna.Study, profile: Profile, folder: Path) -> 
         "pruner": type(study.pruner).__name__,
         "trials_requested": profile.hpo_trials,
         "trial_train_rows": profile.hpo_train_size,
-        "space": {
-            "learning_rate": [profile.hpo_lr_min, profile.hpo_lr_max, "log"],
-            "batch_size": list(profile.hpo_batch_sizes),
-            "epochs": list(profile.hpo_epochs),
-        },
+        "space": search_space_description(profile),
         "best_params": study.best_params,
         "best_value": study.best_value,
+        "fingerprint": study.user_attrs["fingerprint"],
+        "study_name": study.study_name,
         "trials": trials_table(study),
     }
     path = folder / "search.json"
-    path.write_text(json.dumps(summary, indent=2) + "\n")
+    path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return path
 
 

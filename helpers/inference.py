@@ -1,8 +1,10 @@
 """Predict emotions with a saved model folder: names and probabilities, in length-sorted batches.
 
 A classifier runs on one of several CPU back ends (`BACKENDS`), measured side by side by `helpers.bench`.
-`DEFAULT_BACKEND` is the fastest that kept test accuracy within 0.3 points of float32 and gives a text the
-same probabilities (within 1e-4) whatever batch it is in. What makes it fast, each step exact or bounded:
+Which one a model folder serves by default is decided per model on the validation split (`decide_backend`,
+run by notebook 05 and saved as `backend.json` in the folder): `onnx-int8` when it changes at most 0.5% of
+float32's validation labels and moves validation accuracy by at most 0.3 points either way, else the exact
+`onnx`. A folder without that decision gets `onnx`. What makes `onnx-int8` fast, each step exact or bounded:
 the ONNX graph computes the last layer for the [CLS] position only (the classifier reads nothing else);
 ONNX Runtime's transformer optimizer fuses bias + GELU and residual + LayerNorm; dynamic int8
 quantisation of every matrix product with weights; each text runs alone and unpadded (no mask arithmetic,
@@ -40,7 +42,16 @@ BACKENDS = ("fp32", "int8", "onnx", "onnx-int8")
 """fp32: the PyTorch model as saved; int8: PyTorch dynamic int8 quantisation of every linear layer;
 onnx: the float32 graph (last layer for [CLS] only) in ONNX Runtime, each batch shared among the cores;
 onnx-int8: that graph with ONNX Runtime's dynamic int8 quantisation, one text per call, texts shared among the cores."""
-DEFAULT_BACKEND = "onnx-int8"
+FAST_BACKEND = "onnx-int8"
+"""The fastest back end whose answers can differ from float32's: served only where validation allows it."""
+EXACT_BACKEND = "onnx"
+"""The float32 ONNX graph: float32's answers up to rounding, served when int8 fails the bounds or is undecided."""
+BACKEND_DECISION = "backend.json"
+"""File in a model folder holding the validation-split decision of `decide_backend`."""
+MAX_CHANGED_LABELS = 0.005
+"""Largest share of validation texts whose label a back end may change against float32."""
+MAX_ACCURACY_CHANGE_POINTS = 0.3
+"""Largest change of validation accuracy against float32, in points, in either direction."""
 ONNX_OPSET = 17
 GRAPH_RECIPE = 1
 """Bump whenever `build_onnx` changes what it writes: cached graphs of another recipe are rebuilt."""
@@ -55,6 +66,10 @@ LogitsFunction = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 class ModelFolderError(FileNotFoundError):
     """A model folder is missing or lacks what prediction needs."""
+
+
+class TokenizerMismatchError(ValueError):
+    """A model folder's tokenizer would feed its weights ids they were not trained on."""
 
 
 def check_texts(texts: Any, argument: str = "texts") -> list[str]:
@@ -87,6 +102,40 @@ def check_model_folder(folder: str | Path) -> Path:
     if missing:
         raise ModelFolderError(f"{folder}: incomplete model folder, missing {', '.join(missing)}")
     return folder
+
+
+def check_tokenizer_fits(config: Any, tokenizer: PreTrainedTokenizerBase, folder: Path) -> None:
+    """Refuse a tokenizer whose ids the model's weights were not trained on: more tokens than embedding rows,
+    another padding id, or a tokenizer made for another model type."""
+    from transformers.models.auto.tokenization_auto import TOKENIZER_MAPPING_NAMES
+
+    tokenizer_name = type(tokenizer).__name__
+    problems = []
+    if len(tokenizer) > config.vocab_size:
+        problems.append(f"{len(tokenizer)} tokens against {config.vocab_size} embedding rows")
+    pad = getattr(config, "pad_token_id", None)
+    if pad is not None and tokenizer.pad_token_id is not None and pad != tokenizer.pad_token_id:
+        problems.append(f"padding id {tokenizer.pad_token_id} against {pad}")
+    expected = TOKENIZER_MAPPING_NAMES.get(config.model_type)
+    generic = {"PreTrainedTokenizerFast", "TokenizersBackend", "PythonBackend"}
+    if expected and tokenizer_name not in generic and tokenizer_name.removesuffix("Fast") != expected:
+        problems.append(f"a {tokenizer_name} where model type {config.model_type!r} takes a {expected}")
+    if problems:
+        raise TokenizerMismatchError(
+            f"{folder}: the tokenizer ({tokenizer_name}, {len(tokenizer)} tokens) does not fit the model "
+            f"({config.model_type}, vocabulary {config.vocab_size}): {'; '.join(problems)}"
+        )
+
+
+def load_model_folder(folder: str | Path) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """The model and the tokenizer saved in `folder` (never another's), checked to fit each other."""
+    from transformers import AutoConfig
+
+    folder = check_model_folder(folder)
+    config = AutoConfig.from_pretrained(folder)
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    check_tokenizer_fits(config, tokenizer, folder)
+    return AutoModelForSequenceClassification.from_pretrained(folder), tokenizer
 
 
 def length_sorted_batches(
@@ -433,6 +482,74 @@ def build_backend(model: PreTrainedModel, backend: str, cache: Path | None = Non
         return onnx_backend(path, one_text_per_call=int8)  # the session holds the graph; the files may go
 
 
+def backend_agreement(labels: Sequence[int], reference: np.ndarray, candidate: np.ndarray) -> dict[str, float]:
+    """How far a back end's probabilities (`candidate`) stray from float32's (`reference`) on labelled texts."""
+    labels = np.asarray(labels)
+    ours, theirs = candidate.argmax(axis=1), reference.argmax(axis=1)
+    return {
+        "texts": int(len(labels)),
+        "changed_labels": int((ours != theirs).sum()),
+        "changed_label_share": float((ours != theirs).mean()),
+        "accuracy_change_points": float(100 * ((ours == labels).mean() - (theirs == labels).mean())),
+        "max_probability_change": float(np.abs(candidate - reference).max()),
+    }
+
+
+def within_bounds(agreement: dict[str, float]) -> bool:
+    """Both bounds: few changed labels, and accuracy moved little in either direction."""
+    return (
+        agreement["changed_label_share"] <= MAX_CHANGED_LABELS
+        and abs(agreement["accuracy_change_points"]) <= MAX_ACCURACY_CHANGE_POINTS
+    )
+
+
+def choose_backend(agreement: dict[str, float]) -> str:
+    """`FAST_BACKEND` when its validation agreement with float32 is within bounds, else `EXACT_BACKEND`."""
+    return FAST_BACKEND if within_bounds(agreement) else EXACT_BACKEND
+
+
+def decide_backend(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    texts: Sequence[str],
+    labels: Sequence[int],
+    max_length: int = 128,
+    cache: Path | None = None,
+) -> dict[str, Any]:
+    """Score `FAST_BACKEND` against float32 on the validation texts and choose the default back end."""
+    reference = softmax(batched_logits(model, tokenizer, texts, max_length=max_length))
+    fast = build_backend(model, FAST_BACKEND, cache)
+    candidate = softmax(sorted_batch_logits(fast, len(LABEL_NAMES), tokenizer, texts, max_length=max_length))
+    agreement = backend_agreement(labels, reference, candidate)
+    return {
+        "backend": choose_backend(agreement),
+        "candidate": FAST_BACKEND,
+        "split": "validation",
+        "agreement": agreement,
+        "bounds": {
+            "max_changed_label_share": MAX_CHANGED_LABELS,
+            "max_accuracy_change_points": MAX_ACCURACY_CHANGE_POINTS,
+        },
+    }
+
+
+def save_backend_decision(folder: Path, decision: dict[str, Any]) -> Path:
+    path = Path(folder) / BACKEND_DECISION
+    path.write_text(json.dumps(decision, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def default_backend(folder: str | Path) -> str:
+    """The back end decided for this model folder on validation, else the exact `EXACT_BACKEND`."""
+    path = Path(folder).expanduser() / BACKEND_DECISION
+    if not path.is_file():
+        return EXACT_BACKEND
+    chosen = json.loads(path.read_text(encoding="utf-8")).get("backend")
+    if chosen not in BACKENDS:
+        raise ModelFolderError(f"{path}: unknown back end {chosen!r}; expected one of {list(BACKENDS)}")
+    return chosen
+
+
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     scaled = logits / temperature
     scaled = scaled - scaled.max(axis=-1, keepdims=True)
@@ -463,17 +580,15 @@ class EmotionClassifier:
         self._logits_of = build_backend(model, backend, cache)
 
     @classmethod
-    def from_folder(
-        cls, folder: str | Path, max_length: int = 128, backend: str = DEFAULT_BACKEND
-    ) -> EmotionClassifier:
-        """Load a saved model on the CPU, by default on the fastest back end that keeps its answers.
+    def from_folder(cls, folder: str | Path, max_length: int = 128, backend: str | None = None) -> EmotionClassifier:
+        """Load a saved model with its own tokenizer on the CPU, by default on the back end that notebook 05
+        chose for it on the validation split (`backend.json`), else the exact `onnx`.
 
         ONNX graphs are kept in the folder's `onnx-cache/`, so only the first load pays for export and quantisation.
         """
-        folder = check_model_folder(folder)
-        model = AutoModelForSequenceClassification.from_pretrained(folder)
-        tokenizer = AutoTokenizer.from_pretrained(folder)
-        return cls(model, tokenizer, max_length, backend, folder / ONNX_CACHE)
+        model, tokenizer = load_model_folder(folder)
+        chosen = backend or default_backend(folder)
+        return cls(model, tokenizer, max_length, chosen, Path(folder).expanduser() / ONNX_CACHE)
 
     def _warn_truncation(self, texts: Sequence[str]) -> None:
         lengths = [len(ids) for ids in self.tokenizer(list(texts), truncation=False)["input_ids"]]

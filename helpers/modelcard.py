@@ -51,8 +51,16 @@ def write_model_card(
     validation: dict[str, float],
     versions: dict[str, str | None],
     train_rows: int,
+    served: dict[str, float],
+    backend: dict[str, Any],
 ) -> Path:
-    """Write `model_dir/README.md`: metadata first (read by the hub), then the card for people."""
+    """Write `model_dir/README.md`: metadata first (read by the hub), then the card for people.
+
+    `test` and `validation` are the float32 model's scores, `served` the test scores of the back end that
+    `backend` (the validation-split decision of `helpers.inference.decide_backend`) serves by default.
+    """
+    agreement = backend["agreement"]
+    bounds = backend["bounds"]
     name = f"{Path(base_model).name}-emotion"
     lines = [
         "---",
@@ -73,6 +81,15 @@ def write_model_card(
             f"| {split} | {scores['accuracy']:.4f} | {scores['f1_weighted']:.4f} | {scores['f1_macro']:.4f} |"
             for split, scores in (("validation", validation), ("test", test))
         ),
+        f"| test, served as `{backend['backend']}` | {served['accuracy']:.4f} | {served['f1_weighted']:.4f} "
+        f"| {served['f1_macro']:.4f} |",
+        "",
+        f"`EmotionClassifier.from_folder` serves this model on `{backend['backend']}` by default. That was decided "
+        f"on the validation split: the int8 graph (`{backend['candidate']}`) changed {agreement['changed_labels']} "
+        f"of {agreement['texts']} float32 labels ({100 * agreement['changed_label_share']:.2f}%) and moved accuracy by "
+        f"{agreement['accuracy_change_points']:+.2f} points; it is served only within "
+        f"{100 * bounds['max_changed_label_share']:g}% and {bounds['max_accuracy_change_points']:g} points, "
+        "otherwise the exact float32 graph is. The other rows and the per-class table describe float32 PyTorch.",
         "",
         "Per class on the test split:",
         "",
@@ -103,8 +120,11 @@ def write_model_card(
         "",
         "## Training data and procedure",
         "",
-        f"- Data: `{HUB_DATASET[0]}` (configuration `{HUB_DATASET[1]}`), {train_rows} training texts; the "
-        "checkpoint was selected on the 2,000-text validation split; the test split was used once.",
+        f"- Data: `{HUB_DATASET[0]}` (configuration `{HUB_DATASET[1]}`), {train_rows} training texts. Every "
+        "choice (hyperparameters, checkpoint, served back end) was made on the validation split. The test "
+        "split was scored once per model, after all choices; before that it was only read to count its labels "
+        "and lengths and its overlaps with the other splits, and after it the error analysis reads the saved "
+        "test predictions.",
         "- Objective: cross-entropy; optimiser AdamW with linear decay; dynamic padding with length-grouped batches.",
         "",
         "| hyperparameter | value |",
@@ -126,5 +146,5 @@ def write_model_card(
         "",
     ]
     path = model_dir / "README.md"
-    path.write_text("\n".join(lines))
+    path.write_text("\n".join(lines), encoding="utf-8")
     return path

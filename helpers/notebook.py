@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import logging
-import os
 import platform
 import warnings
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from helpers.machine import describe, machine_info
 from helpers.plots import use_style
 
 LIBRARIES = ("torch", "transformers", "datasets", "evaluate", "optuna", "scikit-learn", "numpy", "pandas")
 
 
 def environment() -> dict[str, Any]:
-    """Library versions and hardware, for the report's reproducibility section."""
+    """Library versions and hardware (CPU model, vector extensions, GPU), for the report's reproducibility section."""
     import torch
 
     versions = {}
@@ -27,8 +27,7 @@ def environment() -> dict[str, Any]:
     return {
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
+        **machine_info(),
         "torch_threads": torch.get_num_threads(),
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         "libraries": versions,
@@ -49,7 +48,6 @@ def setup() -> dict[str, Any]:
     warnings.filterwarnings("ignore", message=".*does not have many workers.*")
     use_style()
     info = environment()
-    gpu = info["cuda"] or "none (training runs on the CPU)"
-    print(f"Python {info['python']} on {info['platform']}, {info['cpu_count']} CPUs, GPU: {gpu}")
+    print(f"Python {info['python']} on {info['platform']}; {describe(info)}")
     print(", ".join(f"{k} {v}" for k, v in info["libraries"].items() if v))
     return info

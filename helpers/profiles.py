@@ -67,10 +67,12 @@ class Profile:
         return dataclasses.asdict(self)
 
     def save(self, folder: Path) -> Path:
-        """Write the resolved profile beside the outputs it produced."""
+        """Write the resolved profile beside the outputs it produced, with the machine that produced them."""
+        from helpers.machine import machine_info
+
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "profile.json"
-        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+        path.write_text(json.dumps({**self.to_dict(), "machine": machine_info()}, indent=2) + "\n", encoding="utf-8")
         return path
 
 

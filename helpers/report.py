@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from helpers import LABEL_NAMES
-from helpers.evaluation import MODELS
+from helpers.evaluation import MODELS, SERVED
+from helpers.machine import describe
 from helpers.paths import FIGURES_DIR, PROJECT_ROOT, REPORT_DIR, runs_root
 
 NOTEBOOK_ORDER = ("01_data", "02_baselines", "03_finetune", "04_hpo", "05_evaluation", "06_error_analysis")
@@ -30,6 +31,7 @@ MODEL_TITLES = {
     "untrained_head": "Untrained classification head",
     "finetune_seed_recipe": "Fine-tuned, seed recipe",
     "finetune_tuned": "Fine-tuned, tuned by Optuna",
+    SERVED: "Tuned, as served by default",
 }
 SECTIONS = (
     "Introduction",
@@ -61,7 +63,7 @@ def pct(value: float) -> str:
 def _read_json(path: Path, notebook: str) -> Any:
     if not path.is_file():
         raise ReportInputError(f"{path}: missing; run notebooks/{notebook}.ipynb (make report) first")
-    return json.loads(path.read_text())
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def load_artifacts(run: Path) -> dict[str, Any]:
@@ -79,12 +81,12 @@ def load_artifacts(run: Path) -> dict[str, Any]:
     }
     wall = run / "wall_seconds.txt"
     if wall.is_file():  # one line per notebook run; the last run of each notebook counts
-        for line in wall.read_text().split("\n"):
+        for line in wall.read_text(encoding="utf-8").split("\n"):
             if line.strip():
                 name, seconds = line.split()
                 artifacts["wall_seconds"][name] = int(seconds)
     if (run / "benchmarks.json").is_file():
-        artifacts["benchmarks"] = json.loads((run / "benchmarks.json").read_text())
+        artifacts["benchmarks"] = json.loads((run / "benchmarks.json").read_text(encoding="utf-8"))
     return artifacts
 
 
@@ -143,7 +145,7 @@ def _val(a: dict[str, Any], model: str) -> dict[str, Any]:
 def headline_rows(metrics: dict[str, Any]) -> list[list[str]]:
     """Test accuracy, weighted F1, macro F1 and loss of every model, with 95% intervals."""
     rows = []
-    for model in MODELS:
+    for model in (name for name in (*MODELS, SERVED) if name in metrics["models"]):
         test = metrics["models"][model]["test"]
         cells = [MODEL_TITLES[model]]
         for key in ("accuracy", "f1_weighted", "f1_macro", "loss"):
@@ -164,12 +166,12 @@ def headline_table(metrics: dict[str, Any]) -> str:
 def update_readme(readme: Path, metrics: dict[str, Any]) -> None:
     """Replace the README's headline table (between its markers) with the one from `metrics`."""
     start, end = README_MARKERS
-    text = readme.read_text()
+    text = readme.read_text(encoding="utf-8")
     if start not in text or end not in text:
         raise ValueError(f"{readme}: no {start} ... {end} markers to put the headline table between")
     before, rest = text.split(start, 1)
     after = rest.split(end, 1)[1]
-    readme.write_text(f"{before}{start}\n{headline_table(metrics)}\n{end}{after}")
+    readme.write_text(f"{before}{start}\n{headline_table(metrics)}\n{end}{after}", encoding="utf-8")
 
 
 def _intro(w: ReportWriter) -> None:
@@ -189,7 +191,7 @@ def _intro(w: ReportWriter) -> None:
         "hyperparameter search improve on a standard recipe, and where does the model still fail?",
         f"In short: the tuned model reaches a test accuracy of {f4(tuned['accuracy'])} and a macro F1 of "
         f"{f4(tuned['f1_macro'])}, against {f4(tfidf['accuracy'])} and {f4(tfidf['f1_macro'])} for TF-IDF with "
-        "logistic regression. Every figure below was measured on the test split once, after all choices were "
+        "logistic regression. Every test figure below was measured once per model, after all choices had been "
         "made on the validation split.",
         "For context, published claims for DistilBERT on this data set (not reproduced here): the course report "
         "this project started from reports a test accuracy of 0.91 and weighted F1 of 0.90; a public model card "
@@ -264,10 +266,14 @@ def _method(w: ReportWriter) -> None:
             if p["attn_implementation"]
             else ""
         ),
-        "**Selection and testing.** All choices — baseline regularisation, the checkpoint, the hyperparameters — "
-        "were made on the validation split. The test split was read once, in notebook 05, for every model "
-        "together. Intervals are 95% percentile bootstrap intervals over the test texts; McNemar's exact test "
-        "compares two models on the texts where exactly one of them is right.",
+        "**Selection and testing.** Every choice — baseline regularisation, the checkpoint, the hyperparameters, "
+        "the inference back end served by default, the calibration temperature — was made on the validation "
+        "split. What read the test split, and why: notebook 01 counts its labels and token lengths and finds the "
+        "texts it shares with the other splits (no model sees it there); notebook 05 scores every model on it "
+        "once, after all choices; notebook 06 analyses the test predictions that notebook 05 saved (errors, "
+        "length, occlusion of a few texts) and chooses nothing. The speed benchmark measures on validation. "
+        "Intervals are 95% percentile bootstrap intervals over the test texts; McNemar's exact test compares two "
+        "models on the texts where exactly one of them is right.",
     )
 
 
@@ -369,6 +375,20 @@ def _results(w: ReportWriter) -> None:
         headline_table(m),
     )
     w.figure("models_test", "Every model on the test split.")
+    served = m.get("served_backend")
+    if served:
+        agreement, bounds = served["agreement"], served["bounds"]
+        w.add(
+            f"**The served model.** `EmotionClassifier.from_folder` serves the tuned model on `{served['backend']}`. "
+            f"This was decided on the validation split before any test score was computed: the int8 ONNX graph "
+            f"(`{served['candidate']}`) changed {agreement['changed_labels']} of {agreement['texts']} float32 labels "
+            f"({pct(agreement['changed_label_share'])}) and moved validation accuracy by "
+            f"{agreement['accuracy_change_points']:+.2f} points (largest probability change "
+            f"{agreement['max_probability_change']:.2f}); it is served only within "
+            f"{100 * bounds['max_changed_label_share']:g}% of labels and {bounds['max_accuracy_change_points']:g} "
+            "points, otherwise the exact float32 graph is. The row “as served by default” above is that back end "
+            "on the test split; every other row, the calibration and the error analysis describe float32 PyTorch.",
+        )
     rows = [
         [pair, test["only_a_right"], test["only_b_right"], f"{test['p_value']:.2g}"]
         for pair, test in m["mcnemar"].items()
@@ -418,6 +438,7 @@ def _benchmarks(w: ReportWriter, bench: dict[str, Any]) -> None:
             f"{v['latency_ms_median']:.1f}",
             f4(v["accuracy"]) if isinstance(v["accuracy"], float) else v["accuracy"],
             f"{v['accuracy_drop_points']:+.2f}" if v["accuracy_drop_points"] is not None else "—",
+            pct(v["changed_label_share"]),
         ]
         for name, v in rows_by_name.items()
     ]
@@ -427,15 +448,18 @@ def _benchmarks(w: ReportWriter, bench: dict[str, Any]) -> None:
         "interleaved so that drifts in the machine's speed hit both sides. Training: samples per second over the "
         "same optimizer steps; the seed recipe pads every text to 128 tokens.",
         table(["model", "recipe", "what it does", "samples/s", "vs seed"], rows, "lllrr"),
-        f"Inference with the tuned model on the test split: batched throughput (texts per second, batches of "
-        f"{bench['settings']['eval_batch_size']} sorted by length), single-text latency and test accuracy per back "
-        f"end (drop in points against float32; the bound is {inference['max_accuracy_drop_points']:g}). The "
-        "ablations undo one step of the default back end each. "
-        f"Default back end: `{inference['recommended_backend']}`.",
+        f"Inference with the tuned model on the **validation** split ({inference['texts']:,} texts): batched "
+        f"throughput (texts per second, batches of {bench['settings']['eval_batch_size']} sorted by length), "
+        "single-text latency, accuracy, its drop against float32 in points, and the share of float32's labels "
+        f"each back end changes (bounds: {100 * inference['max_changed_label_share']:g}% and "
+        f"{inference['max_accuracy_change_points']:g} points either way). The ablations undo one step of the "
+        f"fastest back end each. Fastest within the bounds: `{inference['recommended_backend']}`. "
+        f"Machine: {describe(bench['machine'])}; CPU vector extensions "
+        f"{', '.join(bench['machine']['cpu_vector_extensions']) or 'unknown'}.",
         table(
-            ["back end", "what it does", "texts/s", "vs fp32", "latency ms", "accuracy", "drop (points)"],
+            ["back end", "what it does", "texts/s", "vs fp32", "latency ms", "accuracy", "drop (points)", "changed"],
             drops,
-            "llrrrrr",
+            "llrrrrrr",
         ),
     )
 
@@ -495,6 +519,8 @@ def _limitations(w: ReportWriter) -> None:
         "- **Label noise.** Duplicated texts with conflicting labels, within and across splits, cap the measurable "
         "accuracy and blur the last points of any comparison.\n"
         "- **Small classes.** Love and surprise have far fewer examples; their scores are the least certain.\n"
+        "- **The machine.** Float rounding differs between CPUs (AVX2 against AVX-512 kernels), so a re-run on "
+        "another CPU trains a slightly different model; the hardware line below names this run's.\n"
         "- **One seed, one small search.** Each number comes from one training run; seed-to-seed variation is "
         "not measured here. The bootstrap intervals cover test-set sampling only.\n"
         "- **Pruning across schedules.** The median pruner compares trials at the same epoch even when their "
@@ -529,7 +555,7 @@ def _reproducibility(w: ReportWriter) -> None:
         "local copy of the data when the hub cannot be reached). Artifacts, executed notebooks and models are "
         f"written to `runs/{profile['name']}/`.",
         f"- Profile: `{profile['name']}`, seed {profile['seed']}, model `{profile['model_name_or_path']}`\n"
-        f"- Hardware: {env.get('cpu_count')} CPUs ({env.get('processor')}), GPU: {env.get('cuda') or 'none'}\n"
+        f"- Hardware: {describe(env)}; CPU vector extensions {', '.join(env.get('cpu_vector_extensions', []))}\n"
         f"- Software: Python {env.get('python')}; {libraries}",
     )
     if rows:
@@ -581,8 +607,8 @@ def build_report(run: Path, report_dir: Path, figures_dir: Path) -> dict[str, Pa
         "html": report_dir / "report.html",
         "metrics": report_dir / "metrics.json",
     }
-    paths["markdown"].write_text(text)
-    paths["html"].write_text(to_html(text, report_dir, "Emotion detection: report"))
+    paths["markdown"].write_text(text, encoding="utf-8")
+    paths["html"].write_text(to_html(text, report_dir, "Emotion detection: report"), encoding="utf-8")
     shutil.copy2(run / "evaluation" / "metrics.json", paths["metrics"])
     return paths
 
@@ -599,7 +625,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     figures_dir = args.figures_dir or (report_dir / "figures" if scratch else FIGURES_DIR)
     paths = build_report(run, report_dir, figures_dir)
     if not scratch and report_dir == REPORT_DIR:
-        update_readme(PROJECT_ROOT / "README.md", json.loads(paths["metrics"].read_text()))
+        update_readme(PROJECT_ROOT / "README.md", json.loads(paths["metrics"].read_text(encoding="utf-8")))
         paths["readme"] = PROJECT_ROOT / "README.md"
     print("\n".join(f"{kind}: {path}" for kind, path in paths.items()))
 

@@ -27,6 +27,8 @@ from transformers import (
 )
 from transformers.trainer_utils import get_last_checkpoint
 
+from helpers.identity import data_hashes, differences, fingerprint, tokenizer_identity
+from helpers.machine import machine_info
 from helpers.metrics import trainer_metrics
 from helpers.modeling import build_model
 from helpers.profiles import Profile
@@ -62,15 +64,19 @@ class TrainingResult:
     model_dir: Path | None = None
     resumed_from: str | None = None
     epochs_validation: list[dict[str, float]] = field(default_factory=list)
+    fingerprint: str | None = None
 
 
 def tokenize_splits(data: DatasetDict, tokenizer: PreTrainedTokenizerBase, max_length: int) -> DatasetDict:
-    """Token ids per text, truncated to `max_length` and left unpadded (the collator pads per batch)."""
+    """Token ids per text, truncated to `max_length` and left unpadded (the collator pads per batch).
+
+    The texts stay beside the ids, so a run's fingerprint covers the data's content; the `Trainer` drops the
+    column before batching, since the model takes no argument of that name."""
 
     def encode(batch: dict[str, list]) -> dict[str, list]:
         return tokenizer(batch["text"], truncation=True, max_length=max_length)
 
-    return data.map(encode, batched=True, remove_columns=["text"], desc="tokenize")
+    return data.map(encode, batched=True, desc="tokenize")
 
 
 def _training_arguments(
@@ -113,19 +119,70 @@ def _epoch_rows(log_history: Sequence[dict[str, Any]]) -> list[dict[str, float]]
     return rows
 
 
-def _reusable_checkpoint(output_dir: Path, run_config: dict[str, Any]) -> str | None:
-    """The last checkpoint of an interrupted run with the same configuration, else None.
+RUN_RECORD = "run_config.json"
+"""Written last into a finished run folder: the run's identity and fingerprint."""
+NOT_TRAINING = ("name", "bootstrap_resamples", "logging_steps", "hpo_trials")
+"""Profile settings that cannot change what a training run learns, left out of its fingerprint."""
 
-    Checkpoints of a different configuration are deleted: resuming them would silently mix runs.
-    """
-    config_path = output_dir / "run_config.json"
-    checkpoint = get_last_checkpoint(str(output_dir)) if output_dir.is_dir() else None
-    same = config_path.is_file() and json.loads(config_path.read_text()) == json.loads(json.dumps(run_config))
-    if checkpoint and same:
-        return checkpoint
-    for stale in output_dir.glob("checkpoint-*"):
-        shutil.rmtree(stale)
-    return None
+
+class RunMismatchError(ValueError):
+    """A saved run does not belong to the configuration or data that asked for it."""
+
+
+def training_identity(
+    profile: Profile, tokenized: DatasetDict, tokenizer: PreTrainedTokenizerBase, hyperparameters: dict[str, Any]
+) -> dict[str, Any]:
+    """Everything that defines a training run: model, tokenizer, data content, settings and seed."""
+    settings = {k: v for k, v in profile.to_dict().items() if k not in NOT_TRAINING and not k.startswith("hpo_")}
+    return {
+        "kind": "finetune",
+        "model": profile.model_name_or_path,
+        "tokenizer": tokenizer_identity(tokenizer),
+        "data": data_hashes(tokenized),
+        "rows": {split: len(tokenized[split]) for split in ("train", "validation")},
+        "settings": settings,
+        "hyperparameters": hyperparameters,
+    }
+
+
+def _partial_dir(output_dir: Path, run_fingerprint: str) -> Path:
+    """Where a run is written until it has finished; the name carries its fingerprint."""
+    return output_dir.parent / f".{output_dir.name}.partial-{run_fingerprint}"
+
+
+def _read_record(folder: Path) -> dict[str, Any] | None:
+    path = folder / RUN_RECORD
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def _prepare_run(output_dir: Path, identity: dict[str, Any], run_fingerprint: str) -> tuple[Path, str | None]:
+    """The working folder of this run and the checkpoint to resume from, if an interrupted run had the same
+    fingerprint. Partial runs of other fingerprints are deleted; a finished run of another fingerprint is moved
+    to `<name>.previous` at once, so that nothing downstream loads it while this one trains."""
+    work = _partial_dir(output_dir, run_fingerprint)
+    for stale in output_dir.parent.glob(f".{output_dir.name}.partial-*"):
+        if stale != work:
+            print(f"removing {stale.name}: an unfinished run of another configuration", flush=True)
+            shutil.rmtree(stale)
+    published = _read_record(output_dir)
+    if published is not None and published["fingerprint"] != run_fingerprint:
+        previous = output_dir.with_name(f"{output_dir.name}.previous")
+        changed = "; ".join(differences(published["identity"], identity)[:6])
+        print(f"{output_dir.name}: configuration changed ({changed}); old run moved to {previous.name}", flush=True)
+        shutil.rmtree(previous, ignore_errors=True)
+        output_dir.rename(previous)
+    work.mkdir(parents=True, exist_ok=True)
+    return work, get_last_checkpoint(str(work))
+
+
+def _publish(work: Path, output_dir: Path) -> None:
+    """Move a finished run into place in two renames: the folder never holds a mix of two runs."""
+    old = output_dir.with_name(f".{output_dir.name}.replaced")
+    shutil.rmtree(old, ignore_errors=True)
+    if output_dir.exists():
+        output_dir.rename(old)
+    work.rename(output_dir)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def train_classifier(
@@ -141,10 +198,11 @@ def train_classifier(
 ) -> TrainingResult:
     """Fine-tune a fresh model for `profile` on `tokenized["train"]`, selecting on validation.
 
-    Hyperparameters default to the profile's (the seed report's recipe). With `keep_model`, the
-    best epoch's model and tokenizer are saved to `output_dir/model` with the log history and the
-    configuration; a run interrupted mid-way resumes from its last checkpoint when called again.
-    Without it (search trials), nothing is written but the scores.
+    Hyperparameters default to the profile's (the seed report's recipe). With `keep_model`, the run is
+    written to a working folder named by its fingerprint (`training_identity`) and moved to `output_dir`
+    only when finished, with the best epoch's model and tokenizer in `model/`, the log history and the
+    identity; an interrupted run resumes from its last checkpoint when called again with the same
+    fingerprint, and never from another's. Without it (search trials), nothing is written but the scores.
     """
     hyperparameters = {
         "learning_rate": learning_rate if learning_rate is not None else profile.learning_rate,
@@ -153,20 +211,13 @@ def train_classifier(
         "weight_decay": profile.weight_decay,
         "warmup_ratio": profile.warmup_ratio,
     }
-    output_dir.mkdir(parents=True, exist_ok=True)
-    run_config = {
-        "profile": profile.to_dict(),
-        "hyperparameters": hyperparameters,
-        "train_rows": len(tokenized["train"]),
-        "validation_rows": len(tokenized["validation"]),
-    }
-    resume = _reusable_checkpoint(output_dir, run_config) if keep_model else None
-    if keep_model:
-        (output_dir / "run_config.json").write_text(json.dumps(run_config, indent=2) + "\n")
+    identity = training_identity(profile, tokenized, tokenizer, hyperparameters)
+    run_fingerprint = fingerprint(identity)
+    work, resume = _prepare_run(output_dir, identity, run_fingerprint) if keep_model else (output_dir, None)
 
     args = _training_arguments(
         profile,
-        output_dir,
+        work,
         hyperparameters["learning_rate"],
         hyperparameters["batch_size"],
         hyperparameters["epochs"],
@@ -198,22 +249,48 @@ def train_classifier(
         train_seconds=seconds,
         resumed_from=resume,
         epochs_validation=epochs_validation,
+        fingerprint=run_fingerprint,
     )
     if keep_model:
-        result.model_dir = output_dir / "model"
-        trainer.save_model(str(result.model_dir))
-        profile.save(output_dir)
-        (output_dir / "training_result.json").write_text(
-            json.dumps({k: (str(v) if isinstance(v, Path) else v) for k, v in result.__dict__.items()}, indent=2) + "\n"
-        )
-        for checkpoint in output_dir.glob("checkpoint-*"):
+        trainer.save_model(str(work / "model"))
+        profile.save(work)
+        for checkpoint in work.glob("checkpoint-*"):
             shutil.rmtree(checkpoint)
+        result.model_dir = output_dir / "model"
+        record = {k: (str(v) if isinstance(v, Path) else v) for k, v in result.__dict__.items()}
+        (work / "training_result.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        run_record = {"fingerprint": run_fingerprint, "identity": identity, "machine": machine_info()}
+        (work / RUN_RECORD).write_text(json.dumps(run_record, indent=2) + "\n", encoding="utf-8")
+        _publish(work, output_dir)
     return result
 
 
-def load_training_result(output_dir: Path) -> dict[str, Any]:
-    """The saved summary of a finished `train_classifier` run."""
+def load_training_result(output_dir: Path, data: DatasetDict | None = None) -> dict[str, Any]:
+    """The saved summary of a finished `train_classifier` run, with its `fingerprint` and `identity`.
+
+    With `data`, the run must have been trained and selected on exactly these train and validation texts
+    and labels; a run of other data raises `RunMismatchError` naming what differs.
+    """
+    record = _read_record(output_dir)
     path = output_dir / "training_result.json"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no finished training run here; run its notebook first")
-    return json.loads(path.read_text())
+    if record is None or not path.is_file():
+        raise FileNotFoundError(f"{output_dir}: no finished training run here; run its notebook first")
+    if data is not None:
+        expected = data_hashes(data)
+        if record["identity"]["data"] != expected:
+            raise RunMismatchError(
+                f"{output_dir}: run {record['fingerprint']} was trained on other data than this notebook loaded "
+                f"({'; '.join(differences(record['identity']['data'], expected))}); re-run the notebook that "
+                "trains it with the same profile and data"
+            )
+    return {**json.loads(path.read_text(encoding="utf-8")), **record}
+
+
+def describe_run(run: dict[str, Any]) -> str:
+    """One line naming a loaded run: its fingerprint, model, hyperparameters and data size."""
+    identity = run["identity"]
+    hp = identity["hyperparameters"]
+    return (
+        f"run {run['fingerprint']}: {identity['model']}, lr {hp['learning_rate']:g}, batch {hp['batch_size']}, "
+        f"{hp['epochs']} epochs, seed {identity['settings']['seed']}, {identity['rows']['train']:,} training rows"
+    )

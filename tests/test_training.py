@@ -9,9 +9,16 @@ from datasets import DatasetDict
 from transformers import AutoConfig, TrainerCallback
 
 from helpers import LABEL_NAMES
+from helpers.identity import fingerprint
 from helpers.modeling import build_model, load_tokenizer
 from helpers.profiles import resolve_profile
-from helpers.training import load_training_result, tokenize_splits, train_classifier
+from helpers.training import (
+    RunMismatchError,
+    load_training_result,
+    tokenize_splits,
+    train_classifier,
+    training_identity,
+)
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +52,7 @@ def test_saved_model_names_the_emotions(cfg, tokenizer, tokenized: DatasetDict, 
     assert config.label2id == {name: i for i, name in enumerate(LABEL_NAMES)}
     saved = load_training_result(tmp_path / "run")
     assert saved["hyperparameters"]["epochs"] == 1 and not list((tmp_path / "run").glob("checkpoint-*"))
+    assert saved["machine"]["cpu_model"] and saved["identity"]["tokenizer"]["vocab_size"] == len(tokenizer)
 
 
 def test_fresh_model_is_seeded(cfg, tokenizer) -> None:
@@ -59,16 +67,22 @@ class Interrupt(TrainerCallback):
         raise KeyboardInterrupt
 
 
+def partials(folder: Path) -> list[Path]:
+    return sorted(folder.parent.glob(f".{folder.name}.partial-*"))
+
+
 def test_interrupted_finetune_resumes_from_checkpoint(cfg, tokenizer, tokenized: DatasetDict, tmp_path: Path) -> None:
     folder = tmp_path / "run"
     with pytest.raises(KeyboardInterrupt):
         train_classifier(cfg, tokenized, tokenizer, folder, epochs=2, callbacks=[Interrupt()])
-    checkpoints = sorted(folder.glob("checkpoint-*"))
-    assert len(checkpoints) == 1
+    (partial,) = partials(folder)
+    checkpoints = sorted(partial.glob("checkpoint-*"))
+    assert len(checkpoints) == 1 and not folder.exists()  # nothing is published before the run finishes
     result = train_classifier(cfg, tokenized, tokenizer, folder, epochs=2)
     assert result.resumed_from == str(checkpoints[0])
     assert [row["epoch"] for row in result.epochs_validation] == [1.0, 2.0]
-    assert result.model_dir.is_dir()
+    assert result.model_dir == folder / "model" and result.model_dir.is_dir()
+    assert not partials(folder) and not list(folder.glob("checkpoint-*"))
 
 
 def test_checkpoint_of_another_configuration_is_not_resumed(cfg, tokenizer, tokenized: DatasetDict, tmp_path: Path):
@@ -76,4 +90,51 @@ def test_checkpoint_of_another_configuration_is_not_resumed(cfg, tokenizer, toke
     with pytest.raises(KeyboardInterrupt):
         train_classifier(cfg, tokenized, tokenizer, folder, epochs=2, callbacks=[Interrupt()])
     result = train_classifier(cfg, tokenized, tokenizer, folder, epochs=2, learning_rate=1e-3)
-    assert result.resumed_from is None
+    assert result.resumed_from is None and not partials(folder)
+    assert load_training_result(folder)["hyperparameters"]["learning_rate"] == 1e-3
+
+
+def test_crash_after_a_change_leaves_no_stale_run_to_load(cfg, tokenizer, tokenized: DatasetDict, tmp_path: Path):
+    """A finished run, then a changed configuration that crashes: downstream must not find the old model."""
+    folder = tmp_path / "run"
+    first = train_classifier(cfg, tokenized, tokenizer, folder, epochs=1)
+    assert load_training_result(folder)["fingerprint"] == first.fingerprint
+    with pytest.raises(KeyboardInterrupt):
+        train_classifier(cfg, tokenized, tokenizer, folder, epochs=2, callbacks=[Interrupt()])
+    with pytest.raises(FileNotFoundError, match="no finished training run"):
+        load_training_result(folder)
+    assert not (folder / "model").exists()
+    kept = load_training_result(folder.with_name("run.previous"))  # the old run is kept beside, whole
+    assert kept["fingerprint"] == first.fingerprint and (folder.with_name("run.previous") / "model").is_dir()
+
+    third = train_classifier(cfg, tokenized, tokenizer, folder, epochs=1, learning_rate=5e-4)
+    assert third.resumed_from is None and len({first.fingerprint, third.fingerprint}) == 2
+    assert load_training_result(folder)["fingerprint"] == third.fingerprint and not partials(folder)
+
+
+def test_fingerprint_covers_data_model_and_seed(cfg, tokenizer, tokenized: DatasetDict, easy_data: DatasetDict):
+    hyperparameters = {"learning_rate": 1e-3}
+    base = fingerprint(training_identity(cfg, tokenized, tokenizer, hyperparameters))
+    flipped = easy_data["train"].map(
+        lambda row, i: {"label": (row["label"] + 1) % 6 if i == 0 else row["label"]}, with_indices=True
+    )
+    changed_data = DatasetDict({"train": flipped, "validation": easy_data["validation"]})
+    other_model = resolve_profile("smoke", model_name_or_path="some/other-model")
+    other_seed = resolve_profile("smoke", seed=7)
+    assert base == fingerprint(training_identity(cfg, tokenized, tokenizer, hyperparameters))
+    for variant in (
+        training_identity(cfg, changed_data, tokenizer, hyperparameters),
+        training_identity(other_model, tokenized, tokenizer, hyperparameters),
+        training_identity(other_seed, tokenized, tokenizer, hyperparameters),
+        training_identity(cfg, tokenized, tokenizer, {"learning_rate": 2e-3}),
+    ):
+        assert fingerprint(variant) != base
+
+
+def test_run_of_other_data_is_refused_downstream(cfg, tokenizer, tokenized: DatasetDict, easy_data, tmp_path: Path):
+    folder = tmp_path / "run"
+    train_classifier(cfg, tokenized, tokenizer, folder, epochs=1)
+    assert load_training_result(folder, easy_data)["identity"]["rows"]["train"] == len(easy_data["train"])
+    fewer = DatasetDict({"train": easy_data["train"].select(range(100)), "validation": easy_data["validation"]})
+    with pytest.raises(RunMismatchError, match="other data"):
+        load_training_result(folder, fewer)
