@@ -15,7 +15,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 from helpers import bench
 from helpers.inference import (
     BACKENDS,
-    DEFAULT_BACKEND,
+    FAST_BACKEND,
     ONNX_CACHE,
     EmotionClassifier,
     build_backend,
@@ -85,9 +85,11 @@ def test_smoke_bench_writes_complete_json(real_data_dir: Path, trained_folder: P
             assert row[key] > 0, (name, key)
         assert 0 <= row["accuracy"] <= 1 and isinstance(row["accuracy_drop_points"], float)
     assert inference["variants"]["fp32"]["accuracy_drop_points"] == 0
-    assert inference["recommended_backend"] in BACKENDS and inference["fastest_within_accuracy"] in BACKENDS
+    assert inference["recommended_backend"] in BACKENDS and inference["fastest_within_bounds"] in BACKENDS
+    assert inference["split"] == "validation"  # the bench never reads the test split
+    assert written["machine"]["cpu_model"] and written["machine"]["torch_cpu_capability"]
     # the default back end gives a text the same probabilities alone as in a batch; fp32 does too
-    for name in ("fp32", DEFAULT_BACKEND):
+    for name in ("fp32", FAST_BACKEND):
         assert 0 <= inference["variants"][name]["batch_effect_max_probability"] <= bench.BATCH_EFFECT_TOLERANCE
 
 
@@ -95,7 +97,8 @@ def test_untrained_model_has_no_accuracy_and_no_recommendation(real_data_dir: Pa
     profile = resolve_profile("smoke")
     tokenizer = load_tokenizer(profile)
     assert bench.default_model_folder("smoke") is None  # the scratch runs folder holds no model
-    model = bench.inference_model(profile, tokenizer, None)
+    model, same_tokenizer = bench.inference_model(profile, tokenizer, None)
+    assert same_tokenizer is tokenizer
     texts = [f"i feel {word} today" for word in ("happy", "sad", "scared", "angry")]
     result = bench.bench_inference(model, tokenizer, texts, [1, 0, 4, 3], 64, bench.SETTINGS["smoke"], trained=False)
     assert result["fp32_accuracy"] == "untrained" and result["recommended_backend"] is None
@@ -158,16 +161,14 @@ def test_int8_back_ends_keep_the_labels(fp32_and_texts, backend: str) -> None:
     assert not np.allclose(quantised, reference, atol=1e-6)  # it really is another computation
 
 
-def test_classifier_defaults_to_the_fast_backend_with_the_same_api(
-    trained_folder: Path, easy_data: DatasetDict, tmp_path: Path
-) -> None:
-    """The default back end names the labels float32 names, and a text's answer does not depend on its batch."""
+def test_fast_backend_has_the_same_api(trained_folder: Path, easy_data: DatasetDict, tmp_path: Path) -> None:
+    """The fast back end names the labels float32 names, and a text's answer does not depend on its batch."""
     folder = tmp_path / "model"
     shutil.copytree(trained_folder, folder)
     texts = list(easy_data["test"]["text"][:12])
-    fast = EmotionClassifier.from_folder(folder)
+    fast = EmotionClassifier.from_folder(folder, backend=FAST_BACKEND)
     plain = EmotionClassifier.from_folder(folder, backend="fp32")
-    assert fast.backend == DEFAULT_BACKEND and plain.backend == "fp32"
+    assert fast.backend == FAST_BACKEND and plain.backend == "fp32"
     batched = fast.predict_proba(texts, batch_size=5)
     np.testing.assert_allclose(batched, np.concatenate([fast.predict_proba(text) for text in texts]), atol=1e-6)
     assert (batched.argmax(axis=1) == plain.predict_proba(texts).argmax(axis=1)).all()

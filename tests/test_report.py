@@ -9,7 +9,8 @@ from pathlib import Path
 import papermill
 import pytest
 
-from helpers.evaluation import MODELS
+from helpers.evaluation import MODELS, SERVED
+from helpers.inference import BACKENDS
 from helpers.report import MODEL_TITLES, SECTIONS, ReportInputError, build_report
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("0*.ipynb"))
@@ -52,8 +53,8 @@ def test_every_referenced_figure_exists(report: dict[str, Path]) -> None:
 def test_headline_numbers_equal_the_metrics_json(report: dict[str, Path]) -> None:
     text = report["markdown"].read_text()
     metrics = json.loads(report["metrics"].read_text())
-    assert set(metrics["models"]) == set(MODELS)
-    for model in MODELS:
+    assert set(metrics["models"]) == {*MODELS, SERVED}
+    for model in (*MODELS, SERVED):
         row = next(line for line in text.split("\n") if line.startswith(f"| {MODEL_TITLES[model]} | ") and "[" in line)
         shown = [float(cell.split(" [")[0]) for cell in row.strip("| ").split(" | ")[1:]]
         test = metrics["models"][model]["test"]
@@ -69,10 +70,14 @@ def test_html_is_one_self_contained_file(report: dict[str, Path]) -> None:
 
 def test_smoke_run_left_the_expected_artifacts(smoke_run: Path) -> None:
     for path in ("data/audit.json", "baselines/validation.json", "hpo/study.db", "evaluation/test_predictions.csv",
-                 "tuned/model/README.md", "error_analysis/analysis.json"):  # fmt: skip
+                 "tuned/model/README.md", "tuned/model/backend.json", "error_analysis/analysis.json"):  # fmt: skip
         assert (smoke_run / path).is_file(), path
+    decision = json.loads((smoke_run / "tuned/model/backend.json").read_text())
+    served = json.loads((smoke_run / "evaluation/metrics.json").read_text())["served_backend"]
+    assert decision == served and decision["split"] == "validation" and decision["backend"] in BACKENDS
     card = (smoke_run / "tuned/model/README.md").read_text()
     assert card.startswith("---\n") and "model-index" in card and "dair-ai/emotion" in card
+    assert f"served as `{decision['backend']}`" in card and "decided on the validation split" in card
 
 
 def test_missing_artifact_names_its_notebook(tmp_path: Path) -> None:
