@@ -92,5 +92,5 @@ def audit_splits(data: DatasetDict, tokenizer: PreTrainedTokenizerBase) -> dict[
 def save_audit(audit: dict[str, Any], folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "audit.json"
-    path.write_text(json.dumps(audit, indent=2) + "\n")
+    path.write_text(json.dumps(audit, indent=2) + "\n", encoding="utf-8")
     return path

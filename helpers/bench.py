@@ -69,7 +69,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -568,7 +568,7 @@ def run_bench(profile_name: str, model_folder: Path | None = None, data_dir: Pat
     data = subset_for_profile(load_emotion(data_dir), profile.train_size, profile.eval_size, profile.seed)
     result: dict[str, Any] = {
         "profile": profile.name,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine_info(),
         "settings": {**asdict(settings), "seed_padded_length": profile.max_length, "train_texts": len(data["train"])},
         "training": {},

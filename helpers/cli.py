@@ -13,9 +13,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tqdm.auto import tqdm
+from transformers import PretrainedConfig
 
 from helpers import LABEL_NAMES
+from helpers.data import EmotionDataError, read_csv
 from helpers.inference import BACKENDS, EmotionClassifier, ModelFolderError
+
+SMOKE_SHAPE = (32, 2)
+"""(hidden_size, num_hidden_layers) of the smoke profile's BERT, as `helpers.modeling.build_model` makes it."""
 
 
 class UsageError(ValueError):
@@ -28,7 +33,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("text", nargs="?", help="one text to classify")
     parser.add_argument("--csv", type=Path, help="classify a column of this CSV file instead")
     parser.add_argument("--column", default="text", help="the CSV column holding the texts (default: text)")
-    parser.add_argument("--output", type=Path, help="where to write the CSV with predictions (required with --csv)")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help="where to write the CSV: the input's columns plus emotion, score (and emotion_2, score_2, ... with "
+        "--top-k); an input that already has such a column is refused (required with --csv)",
+    )
     parser.add_argument("--top-k", type=int, default=1, help="how many emotions to show per text (1-6)")
     parser.add_argument("--batch-size", type=int, default=64, help="texts per forward pass (default: 64)")
     parser.add_argument(
@@ -49,55 +59,90 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def read_column(path: Path, column: str) -> tuple[list[dict[str, str]], list[str]]:
-    """All rows of `path` and the texts of `column`, refusing empty texts by line number."""
+def output_columns(top_k: int) -> list[str]:
+    """The columns predictions add to a CSV: emotion, score, then emotion_2, score_2, ... up to `top_k`."""
+    suffixes = [""] + [f"_{rank}" for rank in range(2, top_k + 1)]
+    return [f"{kind}{suffix}" for suffix in suffixes for kind in ("emotion", "score")]
+
+
+def read_column(path: Path, column: str, added: Sequence[str]) -> tuple[list[str], list[dict[str, str]], list[str]]:
+    """The header, rows and texts of `column` of `path`, refusing empty texts by the line where their row starts.
+
+    The columns in `added` must not be in the file: predictions would silently replace its values.
+    """
     if not path.is_file():
         raise UsageError(f"{path}: no such CSV file")
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        if column not in (reader.fieldnames or []):
-            raise UsageError(f"{path}: no column {column!r}; columns are {reader.fieldnames}")
-        rows = list(reader)
+    try:
+        header, records = read_csv(path)
+        if column not in header:
+            raise UsageError(f"{path}: no column {column!r}; columns are {header}")
+        clash = [name for name in added if name in header]
+        if clash:
+            raise UsageError(
+                f"{path}: the predictions would overwrite its column(s) {', '.join(clash)}; rename them first"
+            )
+        rows, texts = [], []
+        for line, row in records:
+            if not row[column].strip():
+                raise UsageError(f"{path}:{line}: empty text in column {column!r}")
+            rows.append(row)
+            texts.append(row[column])
+    except EmotionDataError as error:
+        raise UsageError(str(error)) from None
     if not rows:
         raise UsageError(f"{path}: the file has a header but no rows")
-    texts = []
-    for line, row in enumerate(rows, start=2):
-        text = row[column]
-        if text is None or not text.strip():
-            raise UsageError(f"{path}:{line}: empty text in column {column!r}")
-        texts.append(text)
-    return rows, texts
+    return header, rows, texts
 
 
-def predict_csv(classifier: EmotionClassifier, args: argparse.Namespace) -> int:
-    rows, texts = read_column(args.csv, args.column)
+def is_random_smoke_model(config: PretrainedConfig) -> bool:
+    """Whether a model is the smoke profile's tiny BERT, whose random weights make its answers meaningless.
+
+    Told by its shape, which every smoke run shares, rather than by the run's profile.json: a copied model
+    folder leaves that file behind.
+    """
+    return config.model_type == "bert" and (config.hidden_size, config.num_hidden_layers) == SMOKE_SHAPE
+
+
+def predict_csv(
+    classifier: EmotionClassifier,
+    args: argparse.Namespace,
+    header: list[str],
+    rows: list[dict[str, str]],
+    texts: list[str],
+) -> None:
+    """Write `rows` to `args.output` with the predicted emotions of `texts` in the added columns."""
     results = []
     for start in tqdm(range(0, len(texts), args.batch_size), desc="predicting", unit="batch", file=sys.stderr):
         results.extend(classifier.predict(texts[start : start + args.batch_size], top_k=args.top_k))
-    fields = list(rows[0])
-    extra = ["emotion", "score"] + [
-        f"{kind}_{rank}" for rank in range(2, args.top_k + 1) for kind in ("emotion", "score")
-    ]
+    added = output_columns(args.top_k)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     with args.output.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields + extra)
+        writer = csv.DictWriter(handle, fieldnames=header + added)
         writer.writeheader()
         for row, ranked in zip(rows, results):
-            for rank, guess in enumerate(ranked, start=1):
-                suffix = "" if rank == 1 else f"_{rank}"
-                row[f"emotion{suffix}"] = guess["label"]
-                row[f"score{suffix}"] = f"{guess['score']:.4f}"
-            writer.writerow(row)
+            guesses = [value for guess in ranked for value in (guess["label"], f"{guess['score']:.4f}")]
+            writer.writerow(row | dict(zip(added, guesses)))
     print(f"wrote {len(rows)} predictions to {args.output}", file=sys.stderr)
-    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        classifier = EmotionClassifier.from_folder(args.model, backend=args.backend)
+        # the input is checked before the model loads, which takes seconds
         if args.csv is not None:
-            return predict_csv(classifier, args)
+            header, rows, texts = read_column(args.csv, args.column, output_columns(args.top_k))
+        elif not args.text.strip():
+            raise UsageError("the text to classify is empty or only white space")
+        classifier = EmotionClassifier.from_folder(args.model, backend=args.backend)
+        if is_random_smoke_model(classifier.model.config):
+            print(
+                f"emotion-predict: warning: {args.model} is the smoke profile's tiny randomly initialised model; "
+                "its predictions are meaningless",
+                file=sys.stderr,
+            )
+        if args.csv is not None:
+            predict_csv(classifier, args, header, rows, texts)
+            return 0
         for guess in classifier.predict(args.text, top_k=args.top_k)[0]:
             print(f"{guess['label']}\t{guess['score']:.4f}")
         return 0

@@ -6,7 +6,9 @@ bad row must be reported with its file and line, and nothing may be silently dro
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import json
 import os
 import socket
@@ -60,29 +62,95 @@ def _check_text(raw: Any, where: str) -> str:
     return raw
 
 
-def _rows_jsonl(path: Path) -> Iterator[tuple[str, Any, Any]]:
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            where = f"{path}:{number}"
-            if not line.strip():
-                raise EmotionDataError(f"{where}: blank line; each line must hold one JSON object")
+def read_utf8(path: Path) -> str:
+    """The text of `path`, refusing anything but UTF-8 with the line where decoding failed.
+
+    A leading byte-order mark (Excel's "CSV UTF-8" writes one) is dropped, as encoding "utf-8-sig" does;
+    it is stripped before decoding so that the error's offset counts from the start of the file.
+    """
+    body = path.read_bytes().removeprefix(codecs.BOM_UTF8)
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        number = body.count(b"\n", 0, error.start) + 1
+        line_start = body.rfind(b"\n", 0, error.start) + 1
+        line = body[line_start:].split(b"\n", 1)[0]
+        try:
+            hint = f"it looks like cp1252 (Windows) or latin-1, where the line reads {line.decode('cp1252')[:80]!r}"
+        except UnicodeDecodeError:
+            hint = "it is not cp1252 or latin-1 either"
+        raise EmotionDataError(
+            f"{path}:{number}: not UTF-8 (byte {body[error.start]:#04x} at column {error.start - line_start + 1}); "
+            f"save the file as UTF-8 ({hint})"
+        ) from None
+
+
+def _lines(path: Path, text: str) -> Iterator[tuple[int, str]]:
+    """(line number, line) for each non-blank line; blank lines may end the file, as editors leave them."""
+    blank = None
+    for number, line in enumerate(io.StringIO(text, newline=None), start=1):
+        if not line.strip():
+            blank = blank or number
+            continue
+        if blank:
+            raise EmotionDataError(f"{path}:{blank}: blank line; remove it (blank lines may only end the file)")
+        yield number, line.rstrip("\n")
+
+
+def read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+    """The header of a UTF-8 CSV file and (line where the row starts, row) for each of its rows.
+
+    Rows are numbered by their first line, so quoted fields that span lines do not shift the numbers.
+    Blank lines may end the file; a blank line between rows, or a row whose field count differs from
+    the header's, is an error naming its line.
+    """
+    reader = csv.reader(io.StringIO(read_utf8(path), newline=""))
+    header = next(reader, [])
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        blank = None
+        while True:
+            start = reader.line_num + 1  # line_num counts the lines read so far, so the next row starts here
             try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise EmotionDataError(f"{where}: malformed JSON ({error.msg})") from None
-            if not isinstance(record, dict) or "text" not in record or "label" not in record:
-                raise EmotionDataError(f'{where}: expected an object with "text" and "label", got {line.strip()[:80]}')
-            yield where, record["text"], record["label"]
+                fields = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                raise EmotionDataError(f"{path}:{start}: malformed CSV ({error})") from None
+            if len(fields) <= 1 and not "".join(fields).strip():  # an empty or white-space line
+                blank = blank or start
+                continue
+            if blank:
+                raise EmotionDataError(f"{path}:{blank}: blank line; remove it (blank lines may only end the file)")
+            if len(fields) != len(header):
+                raise EmotionDataError(
+                    f"{path}:{start}: expected {len(header)} fields as in the header, got {len(fields)}"
+                )
+            yield start, dict(zip(header, fields))
+
+    return header, rows()
+
+
+def _rows_jsonl(path: Path, text: str | None = None) -> Iterator[tuple[str, Any, Any]]:
+    for number, line in _lines(path, read_utf8(path) if text is None else text):
+        where = f"{path}:{number}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise EmotionDataError(f"{where}: malformed JSON ({error.msg})") from None
+        if not isinstance(record, dict) or "text" not in record or "label" not in record:
+            raise EmotionDataError(f'{where}: expected an object with "text" and "label", got {line.strip()[:80]}')
+        yield where, record["text"], record["label"]
 
 
 def _rows_json(path: Path) -> Iterator[tuple[str, Any, Any]]:
     """A .json file may be JSON Lines or one array of objects."""
-    head = path.read_text(encoding="utf-8").lstrip()[:1]
-    if head != "[":
-        yield from _rows_jsonl(path)
+    text = read_utf8(path)
+    if text.lstrip()[:1] != "[":
+        yield from _rows_jsonl(path, text)
         return
     try:
-        records = json.loads(path.read_text(encoding="utf-8"))
+        records = json.loads(text)
     except json.JSONDecodeError as error:
         raise EmotionDataError(f"{path}:{error.lineno}: malformed JSON ({error.msg})") from None
     for index, record in enumerate(records):
@@ -93,16 +161,11 @@ def _rows_json(path: Path) -> Iterator[tuple[str, Any, Any]]:
 
 
 def _rows_csv(path: Path) -> Iterator[tuple[str, Any, Any]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        columns = reader.fieldnames or []
-        if "text" not in columns or "label" not in columns:
-            raise EmotionDataError(f"{path}:1: header must name the columns 'text' and 'label', got {columns}")
-        for record in reader:
-            where = f"{path}:{reader.line_num}"
-            if None in record or None in record.values():
-                raise EmotionDataError(f"{where}: expected {len(columns)} fields as in the header")
-            yield where, record["text"], record["label"]
+    header, rows = read_csv(path)
+    if "text" not in header or "label" not in header:
+        raise EmotionDataError(f"{path}:1: header must name the columns 'text' and 'label', got {header}")
+    for line, record in rows:
+        yield f"{path}:{line}", record["text"], record["label"]
 
 
 def _rows_parquet(path: Path) -> Iterator[tuple[str, Any, Any]]:
@@ -120,16 +183,14 @@ def _rows_parquet(path: Path) -> Iterator[tuple[str, Any, Any]]:
 
 def _rows_txt(path: Path) -> Iterator[tuple[str, Any, Any]]:
     """The Kaggle files: `text;label` per line, no quoting; a `text;label` header is allowed."""
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            where = f"{path}:{number}"
-            line = line.rstrip("\n").rstrip("\r")
-            if number == 1 and line.strip() in TXT_HEADERS:
-                continue
-            if ";" not in line:
-                raise EmotionDataError(f"{where}: expected 'text;label', found no ';' in {line[:80]!r}")
-            text, label = line.rsplit(";", 1)
-            yield where, text, label
+    for number, line in _lines(path, read_utf8(path)):
+        where = f"{path}:{number}"
+        if number == 1 and line.strip() in TXT_HEADERS:
+            continue
+        if ";" not in line:
+            raise EmotionDataError(f"{where}: expected 'text;label', found no ';' in {line[:80]!r}")
+        text, label = line.rsplit(";", 1)
+        yield where, text, label
 
 
 READERS = {".jsonl": _rows_jsonl, ".json": _rows_json, ".csv": _rows_csv, ".parquet": _rows_parquet, ".txt": _rows_txt}

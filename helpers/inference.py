@@ -89,6 +89,7 @@ def check_texts(texts: Any, argument: str = "texts") -> list[str]:
 
 
 def check_model_folder(folder: str | Path) -> Path:
+    """`folder` if it holds what prediction needs, weights readable to their end; else a ModelFolderError."""
     folder = Path(folder).expanduser()
     if not folder.is_dir():
         raise ModelFolderError(f"{folder}: no such model folder; train one (notebook 03 or 04) or fix the path")
@@ -101,6 +102,18 @@ def check_model_folder(folder: str | Path) -> Path:
         missing.append(" or ".join(TOKENIZER_FILES))
     if missing:
         raise ModelFolderError(f"{folder}: incomplete model folder, missing {', '.join(missing)}")
+    weights = folder / "model.safetensors"
+    if weights.is_file():
+        from safetensors import SafetensorError, safe_open
+
+        try:  # reads only the header, which the library checks against the file's size
+            with safe_open(weights, framework="pt"):
+                pass
+        except SafetensorError as error:
+            raise ModelFolderError(
+                f"{folder}: incomplete model folder, {weights.name} is empty, truncated or damaged ({error}); "
+                "copy or save the model again"
+            ) from None
     return folder
 
 

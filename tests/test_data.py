@@ -20,15 +20,15 @@ def write_split(folder: Path, name: str, fmt: str, rows=ROWS, label_as: str = "i
     labelled = [(t, LABEL_NAMES[y] if label_as == "name" else y) for t, y in rows]
     path = folder / f"{name}.{fmt}"
     if fmt == "jsonl":
-        path.write_text("".join(json.dumps({"text": t, "label": y}) + "\n" for t, y in labelled))
+        path.write_text("".join(json.dumps({"text": t, "label": y}) + "\n" for t, y in labelled), encoding="utf-8")
     elif fmt == "json":
-        path.write_text(json.dumps([{"text": t, "label": y} for t, y in labelled]))
+        path.write_text(json.dumps([{"text": t, "label": y} for t, y in labelled]), encoding="utf-8")
     elif fmt == "csv":
         pd.DataFrame(labelled, columns=["text", "label"]).to_csv(path, index=False)
     elif fmt == "parquet":
         pd.DataFrame(labelled, columns=["text", "label"]).to_parquet(path)
     elif fmt == "txt":
-        path.write_text("".join(f"{t};{y}\n" for t, y in labelled))
+        path.write_text("".join(f"{t};{y}\n" for t, y in labelled), encoding="utf-8")
     return path
 
 
@@ -51,14 +51,14 @@ def test_each_format_loads_with_ids_or_names(tmp_path: Path, fmt: str, label_as:
 def test_kaggle_layout_with_val_txt_and_header(tmp_path: Path) -> None:
     write_folder(tmp_path, "txt", label_as="name", validation_name="val")
     train = tmp_path / "train.txt"
-    train.write_text("text;label\n" + train.read_text())
+    train.write_text("text;label\n" + train.read_text(encoding="utf-8"), encoding="utf-8")
     data = load_emotion(tmp_path)
     assert len(data["train"]) == len(ROWS) and len(data["validation"]) == len(ROWS)
 
 
 def test_text_may_contain_semicolons_in_txt(tmp_path: Path) -> None:
     write_folder(tmp_path, "txt")
-    (tmp_path / "test.txt").write_text("i feel odd; not sure why;surprise\n")
+    (tmp_path / "test.txt").write_text("i feel odd; not sure why;surprise\n", encoding="utf-8")
     assert list(load_emotion(tmp_path)["test"]["text"]) == ["i feel odd; not sure why"]
 
 
@@ -112,7 +112,7 @@ def test_missing_folder(tmp_path: Path) -> None:
         ("jsonl", '{"text": 42, "label": 1}\n', ["test.jsonl:1", "must be a string"]),
         ("jsonl", '{"text": null, "label": 1}\n', ["test.jsonl:1", "must be a string"]),
         ("jsonl", '{"text": "fine", "label": 1}\n{"text": "broken", "label": \n', ["test.jsonl:2", "malformed JSON"]),
-        ("jsonl", '{"text": "fine", "label": 1}\n\n', ["test.jsonl:2", "blank line"]),
+        ("jsonl", '{"text": "fine", "label": 1}\n\n{"text": "fine", "label": 1}\n', ["test.jsonl:2", "blank line"]),
         ("jsonl", '{"text": "no label here"}\n', ["test.jsonl:1", '"label"']),
         ("jsonl", '{"text": "fine", "label": true}\n', ["test.jsonl:1", "boolean"]),
         ("jsonl", "", ["test.jsonl", "no rows"]),
@@ -123,12 +123,53 @@ def test_missing_folder(tmp_path: Path) -> None:
         ("csv", "text,label\nfine,1\nbad,7\n", ["test.csv:3", "unknown label '7'"]),
         ("csv", "sentence,emotion\nfine,1\n", ["test.csv:1", "'text' and 'label'"]),
         ("csv", "text,label\nfine,1,extra\n", ["test.csv:2", "fields"]),
+        ("csv", 'text,label\n"two\nlines",1\n"three\n\nlines",2\nbad,9\n', ["test.csv:7", "unknown label '9'"]),
+        ("csv", 'text,label\n"two\nlines",1\nshort\n', ["test.csv:4", "expected 2 fields"]),
+        ("csv", "text,label\nfine,1\n\nfine,2\n", ["test.csv:3", "blank line"]),
+        ("txt", "i feel fine;joy\n\ni feel fine;joy\n", ["test.txt:2", "blank line"]),
     ],
 )
 def test_bad_rows_name_file_and_line(tmp_path: Path, fmt: str, content: str, fragments: list[str]) -> None:
     write_folder(tmp_path, fmt)
-    (tmp_path / f"test.{fmt}").write_text(content)
+    (tmp_path / f"test.{fmt}").write_text(content, encoding="utf-8")
     expect_error(tmp_path, *fragments)
+
+
+BOM = "\ufeff"
+TRAILING_BLANKS = "\n\n  \n"
+
+
+def one_row_per_line(folder: Path, fmt: str) -> tuple[Path, str]:
+    """A folder of `fmt` files and the test file's content, one row per line (a JSON array pretty-printed)."""
+    write_folder(folder, fmt)
+    path = folder / f"test.{fmt}"
+    if fmt == "json":
+        return path, json.dumps([{"text": t, "label": y} for t, y in ROWS], indent=1) + "\n"
+    return path, path.read_text(encoding="utf-8").replace("\r\n", "\n")
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json", "csv", "txt"])
+@pytest.mark.parametrize(
+    ("bom", "newline", "tail"),
+    [(BOM, "\n", ""), ("", "\r\n", ""), ("", "\n", TRAILING_BLANKS), (BOM, "\r\n", TRAILING_BLANKS)],
+    ids=["bom", "crlf", "trailing-blank-lines", "all-three"],
+)
+def test_files_as_editors_and_excel_write_load(tmp_path: Path, fmt: str, bom: str, newline: str, tail: str) -> None:
+    path, content = one_row_per_line(tmp_path, fmt)
+    path.write_bytes((bom + content + tail).replace("\n", newline).encode("utf-8"))
+    test = load_emotion(tmp_path)["test"]
+    assert list(test["text"]) == [t for t, _ in ROWS] and list(test["label"]) == [y for _, y in ROWS]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json", "csv", "txt"])
+def test_non_utf8_file_names_file_line_and_encoding(tmp_path: Path, fmt: str) -> None:
+    path, content = one_row_per_line(tmp_path, fmt)
+    lines = content.splitlines(keepends=True)
+    broken = next(number for number, line in enumerate(lines, start=1) if "dark" in line)
+    lines[broken - 1] = lines[broken - 1].replace("dark", "caf\u00e9 \u201cdark\u201d")
+    path.write_bytes("".join(lines).encode("cp1252"))
+    message = expect_error(tmp_path, f"test.{fmt}:{broken}:", "not UTF-8", "save the file as UTF-8", "cp1252")
+    assert "caf\u00e9" in message
 
 
 def test_bad_parquet_row_is_named(tmp_path: Path) -> None:
