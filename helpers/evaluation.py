@@ -32,6 +32,7 @@ def model_probabilities(
     from transformers import AutoModelForSequenceClassification
 
     from helpers.baselines import encoder_embeddings, load_baseline
+    from helpers.device import best_device
     from helpers.inference import batched_logits, softmax
     from helpers.modeling import build_model
 
@@ -39,12 +40,13 @@ def model_probabilities(
     majority = load_baseline(folder / "majority_class.joblib")
     tfidf = load_baseline(folder / "tfidf_logreg.joblib")
     frozen = load_baseline(folder / "frozen_encoder_logreg.joblib")
-    networks = {"untrained_head": build_model(profile, vocab_size=len(tokenizer))}
+    device = best_device()
+    networks = {"untrained_head": build_model(profile, vocab_size=len(tokenizer)).to(device)}
     for name, sub in TRAINED_FOLDERS.items():
         model_dir = run_dir(profile.name, sub) / "model"
         if not (model_dir / "config.json").is_file():
             raise FileNotFoundError(f"{model_dir}: no trained model; run notebooks 03 and 04 first")
-        networks[name] = AutoModelForSequenceClassification.from_pretrained(model_dir)
+        networks[name] = AutoModelForSequenceClassification.from_pretrained(model_dir).to(device)
     result: dict[str, dict[str, np.ndarray]] = {name: {} for name in MODELS}
     for split, rows in texts.items():
         result["majority_class"][split] = majority.predict_proba(np.zeros((len(rows), 1)))
