@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+import sys
+import types
 from pathlib import Path
 
 import nbformat
@@ -116,3 +118,47 @@ def test_outside_colab_bootstrap_and_run_report_do_nothing(capsys: pytest.Captur
     assert colab.run_report("gpu") is None
     assert (os.getcwd(), dict(os.environ)) == before
     assert "make report" in capsys.readouterr().out
+
+
+@pytest.fixture
+def fake_colab(monkeypatch: pytest.MonkeyPatch) -> dict[str, list]:
+    """A Colab runtime as far as `bootstrap` can tell: the module, Drive, and pip and make recorded, not run."""
+    seen: dict[str, list] = {"mounted": [], "commands": [], "constraints": []}
+    drive = types.ModuleType("google.colab.drive")
+    drive.mount = seen["mounted"].append
+    module = types.ModuleType("google.colab")
+    module.drive = drive
+    monkeypatch.setitem(sys.modules, "google.colab", module)
+    monkeypatch.setitem(sys.modules, "google.colab.drive", drive)
+
+    def record(command: list[str], cwd: Path | None = None) -> None:
+        seen["commands"].append(list(command))
+        if "--constraint" in command:
+            seen["constraints"].append(Path(command[command.index("--constraint") + 1]).read_text())
+
+    monkeypatch.setattr(colab, "_stream", record)
+    monkeypatch.chdir(NOTEBOOKS.parent)  # bootstrap moves into notebooks/; monkeypatch moves back
+    return seen
+
+
+def test_fresh_colab_runtime_mounts_drive_and_installs_around_its_torch(
+    fake_colab: dict[str, list], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("EMOTION_RUNS_DIR")
+    monkeypatch.setattr(colab, "_installed", {"torch": "2.8.0+cu126"}.get)
+    colab.bootstrap(runs_on_drive=True)
+    assert os.environ["EMOTION_RUNS_DIR"] == colab.DRIVE_RUNS and fake_colab["mounted"] == [colab.DRIVE_MOUNT]
+    requirements, project = fake_colab["commands"]
+    assert fake_colab["constraints"] == ["torch==2.8.0+cu126\n"]
+    assert "transformers==5.23.0" in requirements and not {"-q", "torch>=2.4", "pytest>=8"} & set(requirements)
+    assert project[-3:] == ["--no-deps", "--editable", str(colab.PROJECT_ROOT)]
+    assert Path.cwd() == colab.NOTEBOOKS_DIR
+
+
+def test_colab_runtime_with_the_project_keeps_runs_local_when_asked(
+    fake_colab: dict[str, list], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("EMOTION_RUNS_DIR")
+    colab.bootstrap(runs_on_drive=False)  # emotion-finetune is installed here: nothing to install
+    assert os.environ["EMOTION_RUNS_DIR"] == str(colab.PROJECT_ROOT / "runs")
+    assert fake_colab["mounted"] == [] and fake_colab["commands"] == []
