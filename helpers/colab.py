@@ -7,7 +7,7 @@ wrote. Outside Colab that cell only checks that the kernel has the project.
 
 `REPOSITORY` is the only copy of the address: `python -m helpers.colab` writes it into every notebook's
 badge and first cell (`--check` reports notebooks that differ; tests/test_upstream.py runs that check).
-This module imports only the standard library: it runs before anything else is installed.
+This module (and `helpers.paths`, which it uses) imports only the standard library: it runs before the install.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from helpers.paths import PROJECT_ROOT, RUNS_ENV, runs_root
+from helpers.paths import FIGURES_DIR, PROJECT_ROOT, REPORT_DIR, RUNS_ENV, runs_root
 
 REPOSITORY = "emotion-finetune/emotion-finetune"
 """GitHub owner/name of this project; change it here, then run `python -m helpers.colab`."""
@@ -168,8 +168,11 @@ def run_report(profile: str | None = None) -> Path | None:
     _stream(["make", "report", f"PROFILE={name}", f"PY={sys.executable}", "-o", "setup"], cwd=PROJECT_ROOT)
     with tempfile.TemporaryDirectory() as folder:
         staged = Path(folder) / f"emotion-finetune-{name}"
-        for part in ("report", "figures"):
-            shutil.copytree(PROJECT_ROOT / part, staged / part)
+        if name == "smoke":  # helpers.report keeps smoke reports (figures inside) away from report/
+            shutil.copytree(runs_root() / name / "report", staged / "report")
+        else:
+            shutil.copytree(REPORT_DIR, staged / "report")
+            shutil.copytree(FIGURES_DIR, staged / "figures")
         archive = Path(shutil.make_archive(str(PROJECT_ROOT / staged.name), "zip", folder, staged.name))
     from google.colab import files
 

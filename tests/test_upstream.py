@@ -6,6 +6,7 @@ import os
 import re
 import sys
 import types
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -162,3 +163,23 @@ def test_colab_runtime_with_the_project_keeps_runs_local_when_asked(
     colab.bootstrap(runs_on_drive=False)  # emotion-finetune is installed here: nothing to install
     assert os.environ["EMOTION_RUNS_DIR"] == str(colab.PROJECT_ROOT / "runs")
     assert fake_colab["mounted"] == [] and fake_colab["commands"] == []
+
+
+def test_run_all_runs_make_with_the_runtime_python_and_downloads_the_report(
+    fake_colab: dict[str, list], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    downloads: list[str] = []
+    files = types.ModuleType("google.colab.files")
+    files.download = downloads.append
+    monkeypatch.setitem(sys.modules, "google.colab.files", files)
+    monkeypatch.setattr(sys.modules["google.colab"], "files", files, raising=False)
+    monkeypatch.setattr(colab, "PROJECT_ROOT", tmp_path)  # the archive lands here, not in the checkout
+    archive = colab.run_report("gpu")
+    make = fake_colab["commands"][-1]
+    assert make[:3] == ["make", "report", "PROFILE=gpu"] and f"PY={sys.executable}" in make
+    assert make[-2:] == ["-o", "setup"]  # never builds a CPU .venv over Colab's CUDA torch
+    assert downloads == [str(archive)] and archive.parent == tmp_path
+    with zipfile.ZipFile(archive) as zipped:
+        names = zipped.namelist()
+    assert "emotion-finetune-gpu/report/report.md" in names
+    assert any(name.startswith("emotion-finetune-gpu/figures/") for name in names)
