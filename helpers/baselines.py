@@ -22,6 +22,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from transformers import PreTrainedTokenizerBase
 
+from helpers.device import best_device
 from helpers.inference import length_sorted_batches
 from helpers.metrics import classification_scores
 from helpers.modeling import build_model
@@ -94,16 +95,17 @@ def encoder_embeddings(
     batch_size: int = 128,
 ) -> np.ndarray:
     """Mean-pooled last hidden states of the profile's frozen encoder (no head), one row per text."""
-    encoder = build_model(profile, vocab_size=len(tokenizer)).base_model.eval()
+    device = best_device()
+    encoder = build_model(profile, vocab_size=len(tokenizer)).base_model.to(device).eval()
     out = np.zeros((len(texts), encoder.config.hidden_size), dtype=np.float32)
     with torch.inference_mode():
         for chosen, input_ids, attention_mask in length_sorted_batches(
             tokenizer, texts, batch_size, profile.max_length
         ):
-            mask = torch.from_numpy(attention_mask)
-            hidden = encoder(input_ids=torch.from_numpy(input_ids), attention_mask=mask).last_hidden_state
+            mask = torch.from_numpy(attention_mask).to(device)
+            hidden = encoder(input_ids=torch.from_numpy(input_ids).to(device), attention_mask=mask).last_hidden_state
             weights = mask.unsqueeze(-1).to(hidden.dtype)
-            out[chosen] = ((hidden * weights).sum(1) / weights.sum(1).clamp(min=1)).numpy()
+            out[chosen] = ((hidden * weights).sum(1) / weights.sum(1).clamp(min=1)).cpu().numpy()
     return out
 
 

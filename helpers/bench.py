@@ -1,6 +1,6 @@
 """Side-by-side CPU benchmarks: the seed training recipe against this project's, and the inference back ends.
 
-    python -m helpers.bench --profile {smoke,cpu} --output PATH [--model FOLDER] [--data-dir FOLDER]
+    python -m helpers.bench --profile {smoke,cpu,gpu} --output PATH [--model FOLDER] [--data-dir FOLDER]
 
 A shared machine drifts in speed, so every number compared with another is measured in one process, on
 the same data, after a warm-up, and interleaved: training recipes take turns in rounds of a few optimizer
@@ -80,6 +80,7 @@ from transformers import DataCollatorWithPadding, PreTrainedModel, PreTrainedTok
 from transformers.trainer_pt_utils import LengthGroupedSampler
 
 from helpers.data import load_emotion, subset_for_profile
+from helpers.device import best_device
 from helpers.inference import (
     BACKENDS,
     MAX_ACCURACY_CHANGE_POINTS,
@@ -166,6 +167,14 @@ SETTINGS = {
             TrainingPlan("minilm", rounds=4, ablations=True),
             TrainingPlan("distilbert", rounds=3, ablations=False),
         )
+    ),
+    # The gpu profile's model shape, trained on the GPU (float32: the recipes' ratios, not the Trainer's mixed
+    # precision); GPU steps take milliseconds, so more of them. Inference still times the CPU back ends.
+    "gpu": BenchSettings(
+        training=(TrainingPlan("distilbert", rounds=5, ablations=True),),
+        steps_per_round=5,
+        warmup_steps=3,
+        inference_rounds=1,
     ),
 }
 
@@ -267,7 +276,8 @@ class TrainingRun:
     def __init__(
         self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, features: list[dict], settings: BenchSettings
     ) -> None:
-        self.model = model.train()
+        self.device = torch.device(best_device())
+        self.model = model.to(self.device).train()
         self.features = features
         self.optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=0.01, fused=True)
         self.pad_longest = DataCollatorWithPadding(tokenizer)
@@ -276,12 +286,14 @@ class TrainingRun:
     def step(self, batch: list[int], pad_to_longest: bool) -> int:
         """One optimizer step, collation included as in a DataLoader; returns the padded length."""
         collate = self.pad_longest if pad_to_longest else self.pad_fixed
-        inputs = collate([self.features[i] for i in batch])
+        inputs = collate([self.features[i] for i in batch]).to(self.device)
         loss = self.model(**inputs).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
         self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
+        if self.device.type == "cuda":
+            torch.cuda.synchronize()  # CUDA runs asynchronously: the step's time ends when its kernels do
         return inputs["input_ids"].shape[1]
 
 

@@ -36,6 +36,7 @@ def model_probabilities(
     them); `tokenizer`, the profile's, serves the frozen encoder and the untrained head, as in notebook 02.
     """
     from helpers.baselines import encoder_embeddings, load_baseline
+    from helpers.device import best_device
     from helpers.inference import batched_logits, load_model_folder, softmax
     from helpers.modeling import build_model
 
@@ -43,9 +44,11 @@ def model_probabilities(
     majority = load_baseline(folder / "majority_class.joblib")
     tfidf = load_baseline(folder / "tfidf_logreg.joblib")
     frozen = load_baseline(folder / "frozen_encoder_logreg.joblib")
-    networks = {"untrained_head": (build_model(profile, vocab_size=len(tokenizer)), tokenizer)}
+    device = best_device()
+    networks = {"untrained_head": (build_model(profile, vocab_size=len(tokenizer)).to(device), tokenizer)}
     for name, sub in TRAINED_FOLDERS.items():
-        networks[name] = load_model_folder(run_dir(profile.name, sub) / "model")
+        model, own_tokenizer = load_model_folder(run_dir(profile.name, sub) / "model")
+        networks[name] = (model.to(device), own_tokenizer)
     result: dict[str, dict[str, np.ndarray]] = {name: {} for name in MODELS}
     for split, rows in texts.items():
         result["majority_class"][split] = majority.predict_proba(np.zeros((len(rows), 1)))

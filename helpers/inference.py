@@ -35,6 +35,7 @@ from transformers import (
 )
 
 from helpers import LABEL_NAMES
+from helpers.device import best_device
 
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json")
 TOKENIZER_FILES = ("tokenizer.json", "vocab.txt")
@@ -190,8 +191,13 @@ def batched_logits(
     return sorted_batch_logits(torch_backend(model), model.config.num_labels, tokenizer, texts, batch_size, max_length)
 
 
-def torch_backend(model: torch.nn.Module) -> LogitsFunction:
-    """Logits from a PyTorch classifier (float32 or quantised), without autograd bookkeeping."""
+def torch_backend(model: torch.nn.Module, device: str | None = None) -> LogitsFunction:
+    """Logits from a PyTorch classifier (float32 or quantised), without autograd bookkeeping.
+
+    With `device`, the model is moved there first; else it runs where its weights are.
+    """
+    if device is not None:
+        model.to(device)
     model.eval()
     device = next(model.parameters()).device
 
@@ -473,15 +479,20 @@ def onnx_graph(model: PreTrainedModel, int8: bool, folder: Path) -> Path:
     return target
 
 
-def build_backend(model: PreTrainedModel, backend: str, cache: Path | None = None) -> LogitsFunction:
+def build_backend(
+    model: PreTrainedModel, backend: str, cache: Path | None = None, device: str | None = None
+) -> LogitsFunction:
     """The logits function of `model` on one of `BACKENDS`.
 
     ONNX graphs are kept in `cache` (reused while the weights stay the same), else built in a temporary folder.
+    `device` places the fp32 back end (None: where the model is); the others run on the CPU only.
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose one of {list(BACKENDS)}")
     if backend == "fp32":
-        return torch_backend(model)
+        return torch_backend(model, device)
+    if device not in (None, "cpu"):
+        raise ValueError(f"backend {backend!r} runs on the CPU only, not on {device!r}; use 'fp32' there")
     if backend == "int8":
         return torch_backend(quantize_int8(model))
     int8 = backend == "onnx-int8"
@@ -580,9 +591,10 @@ class EmotionClassifier:
         max_length: int = 128,
         backend: str = "fp32",
         cache: Path | None = None,
+        device: str | None = None,
     ) -> None:
         """Wrap a loaded model; `backend` other than fp32 converts it for fast CPU inference (see `BACKENDS`),
-        keeping ONNX graphs in `cache` if given."""
+        keeping ONNX graphs in `cache` if given. fp32 runs on `device` (None: where the model is)."""
         names = [model.config.id2label[i] for i in range(model.config.num_labels)]
         if names != list(LABEL_NAMES):
             raise ValueError(f"model labels {names} are not the six emotions {list(LABEL_NAMES)}")
@@ -590,18 +602,25 @@ class EmotionClassifier:
         self.tokenizer = tokenizer
         self.max_length = max_length
         self.backend = backend
-        self._logits_of = build_backend(model, backend, cache)
+        self._logits_of = build_backend(model, backend, cache, device)
 
     @classmethod
-    def from_folder(cls, folder: str | Path, max_length: int = 128, backend: str | None = None) -> EmotionClassifier:
-        """Load a saved model with its own tokenizer on the CPU, by default on the back end that notebook 05
-        chose for it on the validation split (`backend.json`), else the exact `onnx`.
+    def from_folder(
+        cls, folder: str | Path, max_length: int = 128, backend: str | None = None, device: str | None = None
+    ) -> EmotionClassifier:
+        """Load a saved model with its own tokenizer, by default on the back end that notebook 05 chose for it
+        on the validation split (`backend.json`), else the exact `onnx`; `fp32` runs on `device`, by default
+        the best one here.
 
-        ONNX graphs are kept in the folder's `onnx-cache/`, so only the first load pays for export and quantisation.
+        The fp32 back end runs on `device`, by default `best_device()` (a GPU when there is one); the others on
+        the CPU. ONNX graphs are kept in the folder's `onnx-cache/`, so only the first load pays for export
+        and quantisation.
         """
         model, tokenizer = load_model_folder(folder)
         chosen = backend or default_backend(folder)
-        return cls(model, tokenizer, max_length, chosen, Path(folder).expanduser() / ONNX_CACHE)
+        if chosen == "fp32" and device is None:
+            device = best_device()
+        return cls(model, tokenizer, max_length, chosen, Path(folder).expanduser() / ONNX_CACHE, device)
 
     def _warn_truncation(self, texts: Sequence[str]) -> None:
         lengths = [len(ids) for ids in self.tokenizer(list(texts), truncation=False)["input_ids"]]

@@ -10,11 +10,15 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import sys
 import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from helpers.colab import on_colab
+from helpers.device import MIXED_PRECISION, best_device
 
 PROFILE_ENV = "EMOTION_PROFILE"
 TINY_MODEL = "tiny-random-bert"
@@ -50,7 +54,13 @@ class Profile:
     warmup_ratio: float = 0.0
     eval_batch_size: int = 64
     logging_steps: int = 50
-    fp16: bool = False
+    mixed_precision: str = field(
+        default="auto",
+        metadata={
+            "help": "'auto' (bf16 or fp16 on CUDA, none elsewhere), 'bf16', 'fp16' or 'no'",
+            "choices": MIXED_PRECISION,
+        },
+    )
     # Hyperparameter search (notebook 04).
     hpo_trials: int = 10
     hpo_train_size: int | None = field(
@@ -107,19 +117,29 @@ PROFILES: dict[str, dict[str, Any]] = {
         hpo_lr_min=1e-5,
         hpo_lr_max=2e-4,
     ),
-    # Colab and other CUDA machines: DistilBERT from the hub with the seed report's recipe.
+    # Colab and other CUDA machines: DistilBERT from the hub with the seed report's recipe, in mixed
+    # precision ("auto": bf16 where the GPU supports it, else fp16).
     "gpu": dict(
         model_name_or_path="distilbert-base-uncased",
-        fp16=True,
         hpo_trials=10,
     ),
 }
 
 
 def _auto_profile_name() -> str:
-    import torch
+    """`gpu` on CUDA (see `best_device`), else `cpu`, said on a Colab runtime without a GPU.
 
-    return "gpu" if torch.cuda.is_available() else "cpu"
+    The message goes to stderr: the Makefile reads the chosen name from stdout.
+    """
+    if best_device().startswith("cuda"):
+        return "gpu"
+    if on_colab():
+        print(
+            "No GPU in this Colab runtime: using the 'cpu' profile (MiniLM, hours of training). For the 'gpu' "
+            "profile choose Runtime > Change runtime type > GPU, then run the notebook again.",
+            file=sys.stderr,
+        )
+    return "cpu"
 
 
 def _check_type(key: str, value: Any, annotation: Any) -> Any:
@@ -152,7 +172,8 @@ def resolve_profile(name: str | None = None, **overrides: Any) -> Profile:
     """The profile `name` (else `$EMOTION_PROFILE`, else auto) with `overrides` applied.
 
     Overrides whose value is None are ignored, so a notebook can pass its parameters through
-    unchanged. Unknown profile names and unknown or ill-typed settings raise at once.
+    unchanged. Unknown profile names, unknown or ill-typed settings and values outside a setting's
+    `choices` raise at once.
     """
     chosen = name or os.environ.get(PROFILE_ENV) or _auto_profile_name()
     if chosen not in PROFILES:
@@ -165,4 +186,10 @@ def resolve_profile(name: str | None = None, **overrides: Any) -> Profile:
         raise ValueError(f"unknown profile setting(s) {unknown}; valid settings are {sorted(known)}")
     settings = {**PROFILES[chosen], **{k: v for k, v in overrides.items() if v is not None}}
     checked = {k: _check_type(k, v, hints[k]) for k, v in settings.items()}
+    for setting in dataclasses.fields(Profile):
+        choices = setting.metadata.get("choices")
+        if choices and setting.name in checked and checked[setting.name] not in choices:
+            raise ValueError(
+                f"profile setting {setting.name!r} must be one of {list(choices)}, got {checked[setting.name]!r}"
+            )
     return Profile(name=chosen, **checked)

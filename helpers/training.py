@@ -27,6 +27,7 @@ from transformers import (
 )
 from transformers.trainer_utils import get_last_checkpoint
 
+from helpers.device import best_device, resolve_mixed_precision
 from helpers.identity import data_hashes, differences, fingerprint, tokenizer_identity
 from helpers.machine import machine_info
 from helpers.metrics import trainer_metrics
@@ -82,6 +83,8 @@ def tokenize_splits(data: DatasetDict, tokenizer: PreTrainedTokenizerBase, max_l
 def _training_arguments(
     profile: Profile, output_dir: Path, learning_rate: float, batch_size: int, epochs: int, keep_model: bool
 ) -> TrainingArguments:
+    device = best_device()
+    precision = resolve_mixed_precision(profile.mixed_precision, device)
     return TrainingArguments(
         output_dir=str(output_dir),
         learning_rate=learning_rate,
@@ -99,7 +102,9 @@ def _training_arguments(
         logging_strategy="steps",
         logging_steps=profile.logging_steps,
         train_sampling_strategy="group_by_length",
-        fp16=profile.fp16,
+        fp16=precision == "fp16",
+        bf16=precision == "bf16",
+        use_cpu=device == "cpu",  # honours $EMOTION_DEVICE=cpu on a GPU machine
         seed=profile.seed,
         data_seed=profile.seed,
         report_to="none",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -27,6 +29,7 @@ def test_automatic_choice_follows_cuda(monkeypatch: pytest.MonkeyPatch, cuda: bo
     import torch
 
     monkeypatch.delenv("EMOTION_PROFILE", raising=False)
+    monkeypatch.delenv("EMOTION_DEVICE", raising=False)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
     assert resolve_profile().name == expected
 
@@ -35,7 +38,7 @@ def test_profiles_differ_where_they_should() -> None:
     smoke, cpu, gpu = (resolve_profile(name) for name in ("smoke", "cpu", "gpu"))
     assert smoke.model_name_or_path == profiles.TINY_MODEL and smoke.train_size
     assert cpu.model_name_or_path == profiles.MINILM and cpu.train_size is None
-    assert gpu.model_name_or_path == "distilbert-base-uncased" and gpu.fp16
+    assert gpu.model_name_or_path == "distilbert-base-uncased" and gpu.mixed_precision == "auto"
     assert (gpu.learning_rate, gpu.batch_size, gpu.epochs, gpu.weight_decay) == (2e-5, 16, 3, 0.01)
 
 
@@ -55,10 +58,49 @@ def test_unknown_setting_is_rejected() -> None:
         resolve_profile("smoke", learning_rte=1e-3)
 
 
-@pytest.mark.parametrize(("key", "value"), [("epochs", "3"), ("learning_rate", "fast"), ("fp16", 1), ("epochs", 2.5)])
+@pytest.mark.parametrize(
+    ("key", "value"), [("epochs", "3"), ("learning_rate", "fast"), ("mixed_precision", True), ("epochs", 2.5)]
+)
 def test_ill_typed_setting_is_rejected(key: str, value: object) -> None:
     with pytest.raises(TypeError, match=key):
         resolve_profile("smoke", **{key: value})
+
+
+@pytest.mark.parametrize("value", ["fp32", "BF16", ""])
+def test_value_outside_the_choices_is_rejected(value: str) -> None:
+    with pytest.raises(ValueError, match="mixed_precision.*'auto', 'bf16', 'fp16', 'no'"):
+        resolve_profile("gpu", mixed_precision=value)
+
+
+@pytest.mark.parametrize("value", ["auto", "bf16", "fp16", "no"])
+def test_every_precision_choice_is_accepted(value: str) -> None:
+    assert resolve_profile("gpu", mixed_precision=value).mixed_precision == value
+
+
+def test_colab_without_gpu_falls_back_to_cpu_and_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import torch
+
+    monkeypatch.delenv("EMOTION_PROFILE", raising=False)
+    monkeypatch.delenv("EMOTION_DEVICE", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    assert resolve_profile().name == "cpu"
+    captured = capsys.readouterr()
+    assert (
+        captured.out == "" and "No GPU in this Colab runtime" in captured.err and "Change runtime type" in captured.err
+    )
+
+
+def test_device_override_steers_the_automatic_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    monkeypatch.delenv("EMOTION_PROFILE", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setenv("EMOTION_DEVICE", "cpu")
+    assert resolve_profile().name == "cpu"
 
 
 def test_overrides_apply_and_none_is_ignored() -> None:
