@@ -33,13 +33,13 @@ UPSTREAM: dict[str, dict[str, tuple[str, ...]]] = {
         "02_baselines": tuple(
             f"baselines/{name}.joblib" for name in ("majority_class", "tfidf_logreg", "frozen_encoder_logreg")
         ),
-        "03_finetune": ("finetune/model/config.json",),
+        "03_finetune": ("finetune/model/config.json", "finetune/training_result.json"),
         "04_hpo": ("tuned/model/config.json", "tuned/training_result.json"),
     },
     "06_error_analysis": {
         "01_data": ("data/audit.json",),
-        "04_hpo": ("tuned/model/config.json",),
-        "05_evaluation": ("evaluation/test_predictions.csv",),
+        "04_hpo": ("tuned/model/config.json", "tuned/training_result.json"),
+        "05_evaluation": ("evaluation/test_predictions.csv", "evaluation/metrics.json"),
     },
 }
 """notebook -> {earlier notebook: the files under runs/<profile>/ it reads from that notebook's run}."""
