@@ -29,13 +29,15 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from helpers.metrics import trainer_metrics
 from helpers.modeling import build_model
+from helpers.notebook import show_progress
 from helpers.profiles import Profile
 
 SELECTION_METRIC = "f1_weighted"
 
 
 class EpochReport(TrainerCallback):
-    """One printed line per evaluation, so a long run shows its progress (tqdm bars are switched off)."""
+    """One printed line per evaluation: the progress a headless run shows, and a record that stays in the saved
+    notebook (the Trainer's live bar, drawn only in an interactive notebook, does not)."""
 
     def __init__(self) -> None:
         self.started = time.perf_counter()
@@ -76,6 +78,7 @@ def tokenize_splits(data: DatasetDict, tokenizer: PreTrainedTokenizerBase, max_l
 def _training_arguments(
     profile: Profile, output_dir: Path, learning_rate: float, batch_size: int, epochs: int, keep_model: bool
 ) -> TrainingArguments:
+    """The profile's recipe as `TrainingArguments`; the Trainer's own progress bar only where someone watches."""
     return TrainingArguments(
         output_dir=str(output_dir),
         learning_rate=learning_rate,
@@ -97,7 +100,7 @@ def _training_arguments(
         seed=profile.seed,
         data_seed=profile.seed,
         report_to="none",
-        disable_tqdm=True,
+        disable_tqdm=not show_progress(),
         dataloader_pin_memory=torch.cuda.is_available(),
     )
 
