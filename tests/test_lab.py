@@ -81,7 +81,7 @@ def lab(tmp_path: Path, real_data_dir: Path) -> Iterator[LabServer]:
     """JupyterLab from this interpreter's environment on a free localhost port, as `make lab` starts it.
 
     Its Jupyter config, data, runtime and settings folders are temporary, so it finds only the kernel that
-    `make setup` put into .venv and leaves nothing behind; the kernel inherits the smoke profile and a
+    `make setup` put into .venv and leaves nothing behind, not even a checkpoint next to the notebook; the kernel inherits the smoke profile and a
     scratch runs folder. CI and EMOTION_PROGRESS are dropped: the kernel should behave as a person's does.
     """
     port, token = _free_port(), secrets.token_hex(16)
@@ -113,6 +113,7 @@ def lab(tmp_path: Path, real_data_dir: Path) -> Iterator[LabServer]:
         "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={REPO}",
+        f"--FileCheckpoints.checkpoint_dir={tmp_path / 'checkpoints'}",  # opening a notebook checkpoints it
     ]
     log = (tmp_path / "jupyterlab.log").open("w")
     server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
