@@ -36,8 +36,8 @@ SELECTION_METRIC = "f1_weighted"
 
 
 class EpochReport(TrainerCallback):
-    """One printed line per evaluation: the progress a headless run shows, and a record that stays in the saved
-    notebook (the Trainer's live bar, drawn only in an interactive notebook, does not)."""
+    """One printed line per evaluation: all the progress a headless run shows, since the Trainer's own bar is
+    drawn only where someone watches (`helpers.notebook.show_progress`)."""
 
     def __init__(self) -> None:
         self.started = time.perf_counter()
