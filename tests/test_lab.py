@@ -80,9 +80,10 @@ def chromium() -> Path:
 def lab(tmp_path: Path, real_data_dir: Path) -> Iterator[LabServer]:
     """JupyterLab from this interpreter's environment on a free localhost port, as `make lab` starts it.
 
-    Its Jupyter config, data, runtime and settings folders are temporary, so it finds only the kernel that
-    `make setup` put into .venv and leaves nothing behind, not even a checkpoint next to the notebook; the kernel inherits the smoke profile and a
-    scratch runs folder. CI and EMOTION_PROGRESS are dropped: the kernel should behave as a person's does.
+    Its Jupyter config, data, runtime, settings and checkpoint folders are temporary, so it finds only the
+    kernel that `make setup` put into .venv and leaves nothing behind, not even a checkpoint next to the
+    notebook; the kernel inherits the smoke profile and a scratch runs folder. CI and EMOTION_PROGRESS are
+    dropped: the kernel should behave as a person's does.
     """
     port, token = _free_port(), secrets.token_hex(16)
     settings = tmp_path / "lab-settings"
