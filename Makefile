@@ -11,6 +11,10 @@ PIP := $(PY) -m pip
 # (a local wheel on machines that ship one). Override for CUDA, e.g. TORCH_INDEX=https://download.pytorch.org/whl/cu126
 TORCH_SPEC ?= torch==2.13.0
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+# The Jupyter kernel every notebook asks for: this .venv's Python, under the project's own name.
+KERNEL := emotion-finetune
+KERNEL_DISPLAY := Python 3 (emotion-finetune)
+KERNEL_SPEC := $(VENV)/share/jupyter/kernels/$(KERNEL)/kernel.json
 
 # `make report PROFILE=cpu|gpu|smoke`; by default $EMOTION_PROFILE, else gpu with CUDA, else cpu.
 PROFILE ?= $(shell $(PY) -c "from helpers.profiles import resolve_profile; print(resolve_profile().name)" 2>/dev/null || echo cpu)
@@ -19,12 +23,12 @@ EXECUTED := $(RUN)/notebooks
 NOTEBOOKS := $(sort $(wildcard notebooks/0*.ipynb))
 RUNS := $(patsubst notebooks/%,$(EXECUTED)/%,$(NOTEBOOKS))
 
-.PHONY: help setup test lint format report notebooks bench clean-runs
+.PHONY: help setup lab test lint format report notebooks bench clean-runs
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-setup: $(VENV)/.installed ## Create .venv with CPU PyTorch, the requirements, the helpers package and a Jupyter kernel
+setup: $(VENV)/.installed $(KERNEL_SPEC) ## Create .venv with CPU PyTorch, the requirements, the helpers package and a Jupyter kernel
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,13 +37,27 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 		|| $(PIP) install -q "$(TORCH_SPEC)"
 	$(PIP) install -q -r requirements.txt
 	$(PIP) install -q --no-deps -e .
-	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (emotion-finetune)" >/dev/null
 	touch $@
+
+# The kernel is registered twice. In .venv (--sys-prefix): what `make lab`, papermill and nbval use, since
+# Jupyter run from a virtual environment prefers its own kernels to the user's. And for the user (--user): a
+# Jupyter installed elsewhere (a system JupyterLab, VS Code) looks only in its own prefix and the user's folder,
+# and would not offer this interpreter otherwise. The user's copy points at this checkout's .venv, so with
+# several checkouts the last `make setup` wins; deleting the checkout leaves it dangling (remove it with
+# `jupyter kernelspec remove emotion-finetune`). Older setups registered the kernel as `python3`: removed.
+$(KERNEL_SPEC): $(VENV)/.installed
+	rm -rf $(VENV)/share/jupyter/kernels/python3
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "$(KERNEL_DISPLAY)" >/dev/null
+	$(PY) -m ipykernel install --user --name $(KERNEL) --display-name "$(KERNEL_DISPLAY)" >/dev/null
+
+lab: setup ## Open JupyterLab from the repository root on localhost, on the project's kernel
+	$(VENV)/bin/jupyter lab --ServerApp.ip=localhost --ServerApp.root_dir="$(CURDIR)" \
+		--MappingKernelManager.default_kernel_name=$(KERNEL) $(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: setup ## Lint, unit tests, then every notebook under nbval in the smoke profile
 	$(VENV)/bin/ruff check helpers tests notebooks
 	$(PY) -m pytest tests
-	EMOTION_PROFILE=smoke $(PY) -m pytest --nbval-lax --nbval-current-env -p no:randomly notebooks
+	EMOTION_PROFILE=smoke EMOTION_PROGRESS=0 $(PY) -m pytest --nbval-lax --nbval-current-env -p no:randomly notebooks
 
 lint: setup ## Check style with ruff
 	$(VENV)/bin/ruff check helpers tests notebooks
@@ -62,21 +80,25 @@ clean-runs: ## Delete runs/PROFILE (models, studies, executed notebooks)
 	rm -rf $(RUN)
 
 # A notebook re-runs when it, the helpers it uses, or an upstream notebook's run changed.
-COMMON := helpers/__init__.py helpers/profiles.py helpers/paths.py helpers/notebook.py helpers/plots.py helpers/data.py
+COMMON := helpers/__init__.py helpers/profiles.py helpers/paths.py helpers/notebook.py helpers/plots.py helpers/data.py \
+	helpers/machine.py helpers/device.py helpers/colab.py
 $(EXECUTED)/01_data.ipynb: helpers/audit.py helpers/modeling.py
 $(EXECUTED)/02_baselines.ipynb: helpers/baselines.py helpers/metrics.py helpers/modeling.py helpers/inference.py
-$(EXECUTED)/03_finetune.ipynb: helpers/training.py helpers/metrics.py helpers/modeling.py
-$(EXECUTED)/04_hpo.ipynb: helpers/hpo.py helpers/training.py helpers/metrics.py helpers/modeling.py \
+$(EXECUTED)/03_finetune.ipynb: helpers/training.py helpers/identity.py helpers/metrics.py helpers/modeling.py
+$(EXECUTED)/04_hpo.ipynb: helpers/hpo.py helpers/training.py helpers/identity.py helpers/metrics.py helpers/modeling.py \
 	$(EXECUTED)/03_finetune.ipynb
 $(EXECUTED)/05_evaluation.ipynb: helpers/evaluation.py helpers/metrics.py helpers/baselines.py helpers/inference.py \
+	helpers/training.py helpers/identity.py \
 	helpers/modelcard.py $(EXECUTED)/01_data.ipynb $(EXECUTED)/02_baselines.ipynb $(EXECUTED)/04_hpo.ipynb
-$(EXECUTED)/06_error_analysis.ipynb: helpers/analysis.py helpers/inference.py $(EXECUTED)/05_evaluation.ipynb
+$(EXECUTED)/06_error_analysis.ipynb: helpers/analysis.py helpers/inference.py helpers/training.py \
+	$(EXECUTED)/05_evaluation.ipynb
 
 $(EXECUTED)/%.ipynb: notebooks/%.ipynb $(COMMON) | setup
 	@mkdir -p $(@D)
 	@echo "== $* ($(PROFILE)) =="
 	@start=$$(date +%s); \
-	if $(PY) -m papermill $< $(@:.ipynb=.partial.ipynb) -p profile $(PROFILE) --cwd notebooks --no-progress-bar; then \
+	if EMOTION_PROGRESS=0 $(PY) -m papermill $< $(@:.ipynb=.partial.ipynb) -p profile $(PROFILE) -k $(KERNEL) \
+		--cwd notebooks --no-progress-bar; then \
 		mv $(@:.ipynb=.partial.ipynb) $@; echo "$* $$(( $$(date +%s) - start ))" >> $(RUN)/wall_seconds.txt; \
 	else \
 		echo "make: notebook $* failed for profile $(PROFILE); see $(@:.ipynb=.partial.ipynb)" >&2; exit 1; \

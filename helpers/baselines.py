@@ -20,12 +20,14 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
+from tqdm.auto import tqdm
 from transformers import PreTrainedTokenizerBase
 
 from helpers.device import best_device
 from helpers.inference import length_sorted_batches
 from helpers.metrics import classification_scores
 from helpers.modeling import build_model
+from helpers.notebook import show_progress
 from helpers.profiles import Profile
 
 REGULARISATION_GRID = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
@@ -98,7 +100,8 @@ def encoder_embeddings(
     device = best_device()
     encoder = build_model(profile, vocab_size=len(tokenizer)).base_model.to(device).eval()
     out = np.zeros((len(texts), encoder.config.hidden_size), dtype=np.float32)
-    with torch.inference_mode():
+    bar = tqdm(total=len(texts), desc="embeddings", unit="text", disable=not show_progress())
+    with torch.inference_mode(), bar:
         for chosen, input_ids, attention_mask in length_sorted_batches(
             tokenizer, texts, batch_size, profile.max_length
         ):
@@ -106,6 +109,7 @@ def encoder_embeddings(
             hidden = encoder(input_ids=torch.from_numpy(input_ids).to(device), attention_mask=mask).last_hidden_state
             weights = mask.unsqueeze(-1).to(hidden.dtype)
             out[chosen] = ((hidden * weights).sum(1) / weights.sum(1).clamp(min=1)).cpu().numpy()
+            bar.update(len(chosen))
     return out
 
 

@@ -7,9 +7,11 @@ from typing import Any
 
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
+from tqdm.auto import tqdm
 
 from helpers import LABEL_NAMES
 from helpers.metrics import cross_entropy
+from helpers.notebook import show_progress
 from helpers.paths import run_dir
 from helpers.profiles import Profile
 
@@ -50,7 +52,7 @@ def model_probabilities(
         model, own_tokenizer = load_model_folder(run_dir(profile.name, sub) / "model")
         networks[name] = (model.to(device), own_tokenizer)
     result: dict[str, dict[str, np.ndarray]] = {name: {} for name in MODELS}
-    for split, rows in texts.items():
+    for split, rows in tqdm(texts.items(), desc="evaluation", unit="split", disable=not show_progress()):
         result["majority_class"][split] = majority.predict_proba(np.zeros((len(rows), 1)))
         result["tfidf_logreg"][split] = tfidf.predict_proba(rows)
         result["frozen_encoder_logreg"][split] = frozen.predict_proba(encoder_embeddings(profile, tokenizer, rows))

@@ -16,6 +16,7 @@ from transformers import PreTrainedTokenizerBase, TrainerCallback
 
 from helpers.data import stratified_subset
 from helpers.identity import fingerprint
+from helpers.notebook import show_progress
 from helpers.profiles import Profile
 from helpers.training import SELECTION_METRIC, train_classifier, training_identity
 
@@ -139,7 +140,7 @@ def run_search(
 
     remaining = profile.hpo_trials - finished_trials(study)
     if remaining > 0:
-        study.optimize(objective, n_trials=remaining, gc_after_trial=True)
+        study.optimize(objective, n_trials=remaining, gc_after_trial=True, show_progress_bar=show_progress())
     return study
 
 

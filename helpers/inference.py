@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 from transformers import (
     AutoModelForSequenceClassification,
     AutoTokenizer,
@@ -36,6 +37,7 @@ from transformers import (
 
 from helpers import LABEL_NAMES
 from helpers.device import best_device
+from helpers.notebook import show_progress
 
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json")
 TOKENIZER_FILES = ("tokenizer.json", "vocab.txt")
@@ -173,10 +175,16 @@ def sorted_batch_logits(
     batch_size: int = 64,
     max_length: int = 128,
 ) -> np.ndarray:
-    """Logits for `texts` in their order, from any back end, computed in length-sorted batches."""
+    """Logits for `texts` in their order, from any back end, computed in length-sorted batches.
+
+    The progress bar appears only after a second, so the many short calls (one text, occlusion) draw none.
+    """
     logits = np.zeros((len(texts), num_labels), dtype=np.float32)
-    for chosen, input_ids, attention_mask in length_sorted_batches(tokenizer, texts, batch_size, max_length):
-        logits[chosen] = logits_of(input_ids, attention_mask)
+    batches = length_sorted_batches(tokenizer, texts, batch_size, max_length)
+    with tqdm(total=len(texts), desc="predict", unit="text", delay=1, disable=not show_progress()) as bar:
+        for chosen, input_ids, attention_mask in batches:
+            logits[chosen] = logits_of(input_ids, attention_mask)
+            bar.update(len(chosen))
     return logits
 
 
@@ -451,12 +459,17 @@ def build_onnx(
     arguments exist for the benchmark's ablations.
     """
     with_mask = not int8 if with_mask is None else with_mask
-    exported = export_onnx(model, target.with_suffix(".exported.onnx"), cls_only_last_layer, with_mask)
-    optimized = optimize_onnx(exported, target.with_suffix(".optimized.onnx") if int8 else target)
-    exported.unlink()
-    if int8:
-        quantize_onnx(optimized, target)
-        optimized.unlink()
+    steps = 3 if int8 else 2  # export, optimise, quantise: a few seconds each on a CPU
+    with tqdm(total=steps, desc="ONNX export", unit="step", disable=not show_progress()) as bar:
+        exported = export_onnx(model, target.with_suffix(".exported.onnx"), cls_only_last_layer, with_mask)
+        bar.update()
+        optimized = optimize_onnx(exported, target.with_suffix(".optimized.onnx") if int8 else target)
+        exported.unlink()
+        bar.update()
+        if int8:
+            quantize_onnx(optimized, target)
+            optimized.unlink()
+            bar.update()
     return target
 
 

@@ -32,13 +32,15 @@ from helpers.identity import data_hashes, differences, fingerprint, tokenizer_id
 from helpers.machine import machine_info
 from helpers.metrics import trainer_metrics
 from helpers.modeling import build_model
+from helpers.notebook import show_progress
 from helpers.profiles import Profile
 
 SELECTION_METRIC = "f1_weighted"
 
 
 class EpochReport(TrainerCallback):
-    """One printed line per evaluation, so a long run shows its progress (tqdm bars are switched off)."""
+    """One printed line per evaluation: all the progress a headless run shows, since the Trainer's own bar is
+    drawn only where someone watches (`helpers.notebook.show_progress`)."""
 
     def __init__(self) -> None:
         self.started = time.perf_counter()
@@ -83,6 +85,7 @@ def tokenize_splits(data: DatasetDict, tokenizer: PreTrainedTokenizerBase, max_l
 def _training_arguments(
     profile: Profile, output_dir: Path, learning_rate: float, batch_size: int, epochs: int, keep_model: bool
 ) -> TrainingArguments:
+    """The profile's recipe as `TrainingArguments`; the Trainer's own progress bar only where someone watches."""
     device = best_device()
     precision = resolve_mixed_precision(profile.mixed_precision, device)
     return TrainingArguments(
@@ -108,7 +111,7 @@ def _training_arguments(
         seed=profile.seed,
         data_seed=profile.seed,
         report_to="none",
-        disable_tqdm=True,
+        disable_tqdm=not show_progress(),
         dataloader_pin_memory=torch.cuda.is_available(),
     )
 

@@ -36,3 +36,11 @@ def test_stored_without_outputs(path: Path) -> None:
     for cell in notebook.cells:
         if cell.cell_type == "code":
             assert not cell.outputs and cell.execution_count is None, f"{path.name}: strip outputs"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_asks_for_the_project_kernel(path: Path) -> None:
+    """JupyterLab, papermill and a Jupyter installed elsewhere all start the kernel `make setup` registers."""
+    kernelspec = nbformat.read(path, as_version=4).metadata.kernelspec
+    assert kernelspec.name == "emotion-finetune", f"{path.name}: asks for kernel {kernelspec.name!r}"
+    assert kernelspec.display_name == "Python 3 (emotion-finetune)"
