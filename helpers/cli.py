@@ -44,8 +44,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--backend",
         choices=BACKENDS,
-        help="how to run the model on the CPU (default: the back end chosen for the model on the validation "
-        "split, saved in its backend.json; onnx where none was chosen)",
+        help="how to run the model (default: the back end chosen for the model on the validation split, saved in "
+        "its backend.json; onnx where none was chosen); fp32 runs on the GPU where there is one",
     )
     args = parser.parse_args(argv)
     if (args.text is None) == (args.csv is None):

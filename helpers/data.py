@@ -117,7 +117,9 @@ def read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]
                 return
             except csv.Error as error:
                 raise EmotionDataError(f"{path}:{start}: malformed CSV ({error})") from None
-            if len(fields) <= 1 and not "".join(fields).strip():  # an empty or white-space line
+            # an empty line; a white-space line too where the header has several columns (with one column, an
+            # empty or white-space field is a row with an empty value, for the caller to refuse, not a blank line)
+            if not fields or (len(header) > 1 and len(fields) == 1 and not fields[0].strip()):
                 blank = blank or start
                 continue
             if blank:

@@ -47,4 +47,5 @@ def resolve_mixed_precision(setting: str, device: str) -> str:
         return setting
     if torch.device(device).type != "cuda":
         return "no"
-    return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    # native bf16 only: torch also answers True for GPUs that emulate it slowly (a Colab T4, for one)
+    return "bf16" if torch.cuda.is_bf16_supported(including_emulation=False) else "fp16"

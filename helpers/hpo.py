@@ -54,6 +54,8 @@ def search_identity(profile: Profile, trial_data: DatasetDict, tokenizer: PreTra
     extends the same search."""
     identity = training_identity(profile, trial_data, tokenizer, hyperparameters={})
     identity.pop("hyperparameters")
+    for searched in ("learning_rate", "batch_size", "epochs"):  # the seed recipe's values: the space replaces them
+        identity["settings"].pop(searched)
     return {
         **identity,
         "kind": "search",

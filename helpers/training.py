@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 from datasets import DatasetDict
+from filelock import FileLock, Timeout
 from transformers import (
     DataCollatorWithPadding,
     PreTrainedTokenizerBase,
@@ -129,8 +130,9 @@ def _epoch_rows(log_history: Sequence[dict[str, Any]]) -> list[dict[str, float]]
 
 RUN_RECORD = "run_config.json"
 """Written last into a finished run folder: the run's identity and fingerprint."""
-NOT_TRAINING = ("name", "bootstrap_resamples", "logging_steps", "hpo_trials")
-"""Profile settings that cannot change what a training run learns, left out of its fingerprint."""
+NOT_TRAINING = ("name", "bootstrap_resamples", "logging_steps")
+"""Profile settings that cannot change what a training run learns, left out of its fingerprint (with the search's
+`hpo_*` settings)."""
 
 
 class RunMismatchError(ValueError):
@@ -140,8 +142,12 @@ class RunMismatchError(ValueError):
 def training_identity(
     profile: Profile, tokenized: DatasetDict, tokenizer: PreTrainedTokenizerBase, hyperparameters: dict[str, Any]
 ) -> dict[str, Any]:
-    """Everything that defines a training run: model, tokenizer, data content, settings and seed."""
+    """Everything that defines a training run: model, tokenizer, data content, settings, seed, and the device
+    kind and precision it trains in (a run resumed on a GPU in bf16 is not the CPU's float32 run)."""
     settings = {k: v for k, v in profile.to_dict().items() if k not in NOT_TRAINING and not k.startswith("hpo_")}
+    device = best_device()
+    settings["device"] = torch.device(device).type
+    settings["precision"] = resolve_mixed_precision(profile.mixed_precision, device)
     return {
         "kind": "finetune",
         "model": profile.model_name_or_path,
@@ -159,8 +165,11 @@ def _partial_dir(output_dir: Path, run_fingerprint: str) -> Path:
 
 
 def _read_record(folder: Path) -> dict[str, Any] | None:
+    """The run record of a finished run; None where there is none, or one written before runs had fingerprints
+    (such a folder is replaced like a run of another configuration and never loaded)."""
     path = folder / RUN_RECORD
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    record = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    return record if isinstance(record, dict) and "fingerprint" in record else None
 
 
 def _prepare_run(output_dir: Path, identity: dict[str, Any], run_fingerprint: str) -> tuple[Path, str | None]:
@@ -173,9 +182,12 @@ def _prepare_run(output_dir: Path, identity: dict[str, Any], run_fingerprint: st
             print(f"removing {stale.name}: an unfinished run of another configuration", flush=True)
             shutil.rmtree(stale)
     published = _read_record(output_dir)
-    if published is not None and published["fingerprint"] != run_fingerprint:
+    unrecorded_run = published is None and (
+        (output_dir / "model").exists() or (output_dir / "training_result.json").exists()
+    )
+    if unrecorded_run or (published is not None and published["fingerprint"] != run_fingerprint):
         previous = output_dir.with_name(f"{output_dir.name}.previous")
-        changed = "; ".join(differences(published["identity"], identity)[:6])
+        changed = "; ".join(differences(published["identity"], identity)[:6]) if published else "no fingerprint"
         print(f"{output_dir.name}: configuration changed ({changed}); old run moved to {previous.name}", flush=True)
         shutil.rmtree(previous, ignore_errors=True)
         output_dir.rename(previous)
@@ -221,8 +233,38 @@ def train_classifier(
     }
     identity = training_identity(profile, tokenized, tokenizer, hyperparameters)
     run_fingerprint = fingerprint(identity)
-    work, resume = _prepare_run(output_dir, identity, run_fingerprint) if keep_model else (output_dir, None)
+    if not keep_model:
+        return _train(profile, tokenized, tokenizer, output_dir, hyperparameters, callbacks, run_fingerprint)
+    output_dir.parent.mkdir(parents=True, exist_ok=True)
+    try:  # two processes (a notebook and `make report`, two Colab runtimes on one Drive) never share a run folder
+        with FileLock(output_dir.parent / f".{output_dir.name}.lock", timeout=0):
+            work, resume = _prepare_run(output_dir, identity, run_fingerprint)
+            result = _train(profile, tokenized, tokenizer, work, hyperparameters, callbacks, run_fingerprint, resume)
+            profile.save(work)
+            result.model_dir = output_dir / "model"
+            record = {k: (str(v) if isinstance(v, Path) else v) for k, v in result.__dict__.items()}
+            (work / "training_result.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+            run_record = {"fingerprint": run_fingerprint, "identity": identity, "machine": machine_info()}
+            (work / RUN_RECORD).write_text(json.dumps(run_record, indent=2) + "\n", encoding="utf-8")
+            _publish(work, output_dir)
+    except Timeout:
+        raise RuntimeError(f"{output_dir}: another process is training into this folder; wait for it") from None
+    return result
 
+
+def _train(
+    profile: Profile,
+    tokenized: DatasetDict,
+    tokenizer: PreTrainedTokenizerBase,
+    work: Path,
+    hyperparameters: dict[str, Any],
+    callbacks: Sequence[TrainerCallback],
+    run_fingerprint: str,
+    resume: str | bool | None = False,
+) -> TrainingResult:
+    """One Trainer run in `work`. With `resume` a checkpoint path or None, the run is kept: checkpoints each
+    epoch, the best epoch's model saved to `work/model`; with False (search trials) nothing is saved."""
+    keep_model = resume is not False
     args = _training_arguments(
         profile,
         work,
@@ -243,34 +285,26 @@ def train_classifier(
     )
     trainer.remove_callback(PrinterCallback)  # the log history is saved and plotted instead
     started = time.perf_counter()
-    trainer.train(resume_from_checkpoint=resume)
+    trainer.train(resume_from_checkpoint=resume or None)
     seconds = time.perf_counter() - started
 
     history = trainer.state.log_history
     epochs_validation = _epoch_rows(history)
     best = max(epochs_validation, key=lambda row: row[SELECTION_METRIC])
-    result = TrainingResult(
+    if keep_model:
+        trainer.save_model(str(work / "model"))
+        for checkpoint in work.glob("checkpoint-*"):
+            shutil.rmtree(checkpoint)
+    return TrainingResult(
         hyperparameters=hyperparameters,
         best_validation={k: v for k, v in best.items() if k != "epoch"},
         best_epoch=best["epoch"],
         log_history=history,
         train_seconds=seconds,
-        resumed_from=resume,
+        resumed_from=resume or None,
         epochs_validation=epochs_validation,
         fingerprint=run_fingerprint,
     )
-    if keep_model:
-        trainer.save_model(str(work / "model"))
-        profile.save(work)
-        for checkpoint in work.glob("checkpoint-*"):
-            shutil.rmtree(checkpoint)
-        result.model_dir = output_dir / "model"
-        record = {k: (str(v) if isinstance(v, Path) else v) for k, v in result.__dict__.items()}
-        (work / "training_result.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-        run_record = {"fingerprint": run_fingerprint, "identity": identity, "machine": machine_info()}
-        (work / RUN_RECORD).write_text(json.dumps(run_record, indent=2) + "\n", encoding="utf-8")
-        _publish(work, output_dir)
-    return result
 
 
 def load_training_result(output_dir: Path, data: DatasetDict | None = None) -> dict[str, Any]:
@@ -282,7 +316,10 @@ def load_training_result(output_dir: Path, data: DatasetDict | None = None) -> d
     record = _read_record(output_dir)
     path = output_dir / "training_result.json"
     if record is None or not path.is_file():
-        raise FileNotFoundError(f"{output_dir}: no finished training run here; run its notebook first")
+        raise FileNotFoundError(
+            f"{output_dir}: no finished training run here (or one from before runs had fingerprints); "
+            "run its notebook first"
+        )
     if data is not None:
         expected = data_hashes(data)
         if record["identity"]["data"] != expected:

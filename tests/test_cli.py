@@ -67,6 +67,8 @@ def test_empty_text_is_refused_before_the_model_loads(tmp_path: Path, capsys, te
         ('id,text\n1,"two\nlines"\n2,"  "\n', "in.csv:4: empty text"),
         ('id,text\n1,"a\n\nthree-line text"\n2,fine,extra\n', "in.csv:5: expected 2 fields as in the header, got 3"),
         ('id,text\n1,"two\nlines"\n\n2,fine\n', "in.csv:4: blank line"),
+        ('text\nfine\n""\n', "in.csv:3: empty text"),  # one column: an empty field is a row, not a blank line
+        ("text\nfine\n   \nfine too\n", "in.csv:3: empty text"),
         ("id,text\n1,fine\n", ""),  # a good file: only the missing model is refused
     ],
 )

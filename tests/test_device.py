@@ -45,7 +45,11 @@ def test_override_must_exist_here(no_accelerator: None, monkeypatch: pytest.Monk
 
 @pytest.mark.parametrize(("bf16_supported", "expected"), [(True, "bf16"), (False, "fp16")])
 def test_auto_precision_follows_the_gpu(monkeypatch: pytest.MonkeyPatch, bf16_supported: bool, expected: str) -> None:
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: bf16_supported)
+    def native_only(including_emulation: bool = True) -> bool:
+        assert not including_emulation, "emulated bf16 (a T4) must not count"
+        return bf16_supported
+
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", native_only)
     assert resolve_mixed_precision("auto", "cuda") == expected
     assert resolve_mixed_precision("auto", "cuda:1") == expected
 

@@ -63,6 +63,8 @@ def synthetic_case(
     [
         (0, 0, FAST_BACKEND),  # identical labels
         (2, 3, FAST_BACKEND),  # 5 of 1000 labels changed (0.5%), accuracy -0.1 points: on the bound
+        (3, 0, FAST_BACKEND),  # accuracy +0.3 points, exactly on the bound (float rounding must not refuse it)
+        (0, 3, FAST_BACKEND),
         (3, 3, EXACT_BACKEND),  # 6 of 1000 (0.6%): too many changed labels, though accuracy is unchanged
         (4, 0, EXACT_BACKEND),  # 0.4% changed but accuracy +0.4 points: the bound holds in both directions
         (0, 4, EXACT_BACKEND),  # 0.4% changed and accuracy -0.4 points

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from datasets import DatasetDict
+from filelock import FileLock
 from transformers import AutoConfig, TrainerCallback
 
 from helpers import LABEL_NAMES
@@ -138,3 +140,23 @@ def test_run_of_other_data_is_refused_downstream(cfg, tokenizer, tokenized: Data
     fewer = DatasetDict({"train": easy_data["train"].select(range(100)), "validation": easy_data["validation"]})
     with pytest.raises(RunMismatchError, match="other data"):
         load_training_result(folder, fewer)
+
+
+def test_two_processes_never_train_into_one_folder(cfg, tokenizer, tokenized: DatasetDict, tmp_path: Path) -> None:
+    folder = tmp_path / "run"
+    with FileLock(tmp_path / ".run.lock"), pytest.raises(RuntimeError, match="another process is training"):
+        train_classifier(cfg, tokenized, tokenizer, folder, epochs=1)  # as a second process would find it
+    assert not folder.exists() and not partials(folder)
+
+
+def test_run_from_before_fingerprints_is_never_loaded(cfg, tokenizer, tokenized: DatasetDict, tmp_path: Path) -> None:
+    folder = tmp_path / "run"
+    (folder / "model").mkdir(parents=True)
+    old_record = {"profile": cfg.to_dict(), "hyperparameters": {}, "train_rows": 1, "validation_rows": 1}
+    (folder / "run_config.json").write_text(json.dumps(old_record), encoding="utf-8")
+    (folder / "training_result.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(FileNotFoundError, match="before runs had fingerprints"):
+        load_training_result(folder)
+    result = train_classifier(cfg, tokenized, tokenizer, folder, epochs=1)
+    assert load_training_result(folder)["fingerprint"] == result.fingerprint
+    assert (folder.with_name("run.previous") / "run_config.json").is_file()  # kept beside, never mixed in
