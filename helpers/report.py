@@ -382,7 +382,7 @@ def _results(w: ReportWriter) -> None:
             f"**The served model.** `EmotionClassifier.from_folder` serves the tuned model on `{served['backend']}`. "
             f"This was decided on the validation split before any test score was computed: the int8 ONNX graph "
             f"(`{served['candidate']}`) changed {agreement['changed_labels']} of {agreement['texts']} float32 labels "
-            f"({pct(agreement['changed_label_share'])}) and moved validation accuracy by "
+            f"({100 * agreement['changed_label_share']:.2f}%) and moved validation accuracy by "
             f"{agreement['accuracy_change_points']:+.2f} points (largest probability change "
             f"{agreement['max_probability_change']:.2f}); it is served only within "
             f"{100 * bounds['max_changed_label_share']:g}% of labels and {bounds['max_accuracy_change_points']:g} "
