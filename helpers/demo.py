@@ -195,8 +195,8 @@ class DemoModel:
     def explain(self, text: str) -> tuple[list[tuple[str, float | None]] | None, str]:
         """Words with how much leaving each out lowers the predicted emotion's probability, scaled to [-1, 1].
 
-        Positive (the word supports the prediction) and negative (it argues against it) as `gr.HighlightedText`
-        colours them, with the unscaled drops in the caption.
+        `gr.HighlightedText` colours positive scores red (the word supports the prediction) and negative ones
+        purple; the caption names the strongest word with its unscaled drop.
         """
         if not text or not text.strip():
             return None, ""
@@ -212,7 +212,7 @@ class DemoModel:
         strongest = max(zip(drops, words))
         caption = (
             f"Why **{label}**: leaving out **{strongest[1]}** lowers its probability the most "
-            f"(by {100 * strongest[0]:.1f} points); red words support {label}, blue ones argue against it."
+            f"(by {100 * strongest[0]:.1f} points); red words support {label}, purple ones argue against it."
         )
         if len(text.split()) > MAX_EXPLAINED_WORDS:
             caption += f" Only the first {MAX_EXPLAINED_WORDS} words are explained."
@@ -284,7 +284,7 @@ It was trained on tweets, so short informal sentences suit it best."""
 
 
 def build_app(model: DemoModel) -> gr.Blocks:
-    """The page: one text (label, scores, examples, why), a CSV file, and the model card."""
+    """The page: one text (label, scores, examples, why), a CSV file, and the model card, behind Gradio's queue."""
     header = f"Serving `{model.folder.name}` from `{model.folder.parent}` on `{model.classifier.backend}`."
     if model.is_random:
         header += (
@@ -345,7 +345,7 @@ def build_app(model: DemoModel) -> gr.Blocks:
         upload.upload(columns, upload, [column, file_notice], api_name=False)
         upload.clear(lambda: (gr.Dropdown(choices=[], value=None), ""), None, [column, file_notice], api_name=False)
         classify_csv.click(classify_file, [upload, column], [table, download, file_notice], api_name=False)
-    return app
+    return app.queue()  # one worker per event: a visitor waits in line, and the lock keeps the model safe
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -371,7 +371,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"emotion-demo: {error}", file=sys.stderr)
         return 2
     print(f"emotion-demo: serving {model.folder} on {model.classifier.backend}", file=sys.stderr)
-    build_app(model).queue().launch(server_name=args.host, server_port=args.port, show_error=False)
+    build_app(model).launch(server_name=args.host, server_port=args.port, show_error=False)
     return 0
 
 
