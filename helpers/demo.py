@@ -307,7 +307,7 @@ def build_app(model: DemoModel) -> gr.Blocks:
                 with gr.Row():
                     with gr.Column():
                         text = gr.Textbox(label="Text", placeholder="i feel like dancing all day", lines=3)
-                        classify = gr.Button("Name the emotion", variant="primary")
+                        classify = gr.Button("Name the emotion", variant="primary", elem_id="classify")
                         notice = gr.Markdown(elem_id="text-notice")
                     label = gr.Label(num_top_classes=len(LABEL_NAMES), label="Emotion", elem_id="emotion")
                 examples = gr.Examples(
