@@ -253,8 +253,9 @@ class DemoModel:
         """
         if not path:
             return None, None, "**Upload a CSV file first.**"
-        if not column:
-            return None, None, "**Choose the column that holds the texts.**"
+        if not column:  # none to choose when the upload could not be read: say why again
+            choices, _, message = self.columns(path)
+            return None, None, message if not choices else "**Choose the column that holds the texts.**"
         source = Path(path)
         try:
             header, rows, texts = read_column(self._checked_size(source), column, output_columns(TOP_K))

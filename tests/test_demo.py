@@ -196,6 +196,8 @@ def test_limits_are_checked(demo: DemoModel, tmp_path: Path, monkeypatch: pytest
 def test_missing_upload_or_column(demo: DemoModel, tmp_path: Path) -> None:
     assert demo.classify_file(None, "text")[2] == "**Upload a CSV file first.**"
     assert demo.classify_file(write(tmp_path / "a.csv", "text\nhi\n"), None)[2].startswith("**Choose the column")
+    unreadable = write(tmp_path / "b.csv", "text\ncaf\u00e9\n".encode("latin-1"))
+    assert "b.csv:2: not UTF-8" in demo.classify_file(unreadable, None)[2]
 
 
 def test_concurrent_visitors_get_their_own_answers(demo: DemoModel) -> None:
@@ -410,7 +412,7 @@ def _file(page: Page, demo: DemoModel, tmp_path: Path) -> None:
     upload.set_input_files(write(tmp_path / "latin.csv", "id,text\n1,caf\u00e9\n".encode("latin-1")))
     expect(notice).to_contain_text("Cannot read this file: latin.csv:2: not UTF-8")
     page.get_by_role("button", name="Classify the file").click()
-    expect(notice).to_contain_text("Cannot classify this file: latin.csv:2: not UTF-8")
+    expect(notice).to_contain_text("Cannot read this file: latin.csv:2: not UTF-8")
 
     page.locator("#upload button[aria-label='Clear']").click()
     upload.set_input_files(write(tmp_path / "header.csv", "id,text\n"))
