@@ -201,20 +201,21 @@ class DemoModel:
         if not text or not text.strip():
             return None, ""
         words = text.split()
-        shown = " ".join(words[:MAX_EXPLAINED_WORDS])
         with self._lock, warnings.catch_warnings():
             warnings.simplefilter("ignore")  # truncation is announced by `classify`
-            words, drops, label = occlusion_importance(self.classifier, shown)
+            shown, drops, label = occlusion_importance(self.classifier, " ".join(words[:MAX_EXPLAINED_WORDS]))
         largest = max(map(abs, drops), default=0.0) or 1.0
         spans: list[tuple[str, float | None]] = []
-        for word, drop in zip(words, drops):
+        for word, drop in zip(shown, drops):
             spans += [(word, round(drop / largest, 3)), (" ", None)]
-        strongest = max(zip(drops, words))
-        caption = (
-            f"Why **{label}**: leaving out **{strongest[1]}** lowers its probability the most "
-            f"(by {100 * strongest[0]:.1f} points); red words support {label}, purple ones argue against it."
+        drop, word = max(zip(drops, shown))
+        reason = (
+            f"leaving out **{word}** lowers its probability the most (by {100 * drop:.1f} points)"
+            if drop > 0
+            else "leaving out any one word does not lower its probability"
         )
-        if len(text.split()) > MAX_EXPLAINED_WORDS:
+        caption = f"Why **{label}**: {reason}; red words support {label}, purple ones argue against it."
+        if len(words) > MAX_EXPLAINED_WORDS:
             caption += f" Only the first {MAX_EXPLAINED_WORDS} words are explained."
         return spans[:-1], caption
 
