@@ -59,19 +59,19 @@ class NoModelError(FileNotFoundError):
     """No model folder was given and no run has trained one; the message says how to get one."""
 
 
-def newest_model(root: Path | None = None) -> Path | None:
-    """The tuned model of the newest run under `root` (default `runs_root()`), or None.
+def newest_model() -> Path | None:
+    """The tuned model of the newest run under `runs_root()`, or None.
 
     Runs are ordered by their config.json's modification time: loading a folder adds `onnx-cache/` to it,
     which would make the folder itself look new.
     """
-    folders = [path for path in (root or runs_root()).glob("*/tuned/model") if (path / "config.json").is_file()]
+    folders = [path for path in runs_root().glob("*/tuned/model") if (path / "config.json").is_file()]
     return max(folders, key=lambda path: (path / "config.json").stat().st_mtime, default=None)
 
 
-def no_model_message(root: Path | None = None) -> str:
+def no_model_message() -> str:
     return (
-        f"no trained model found under {root or runs_root()}/*/tuned/model. Train one with "
+        f"no trained model found under {runs_root()}/*/tuned/model. Train one with "
         "`make report PROFILE=cpu` (or `PROFILE=smoke` for a tiny random one in a minute), or serve a model "
         f"folder you have: `make demo MODEL=path/to/model` (or set ${MODEL_ENV})."
     )
@@ -154,9 +154,10 @@ def _short(message: str, path: Path) -> str:
 class DemoModel:
     """The classifier behind the page, shared by every visitor.
 
-    One lock serialises calls into it: a fast tokenizer refuses concurrent use ("Already borrowed"), and
-    warnings are caught per call. Each call takes milliseconds (a file goes in `BATCH_SIZE` batches, taking
-    the lock per batch), so one visitor's file never holds up another's single text for long.
+    One lock serialises calls into it: the fast tokenizer keeps each call's truncation and padding settings
+    on itself (one visitor's call could run with another's), and `warnings.catch_warnings` is process-wide.
+    Each call takes milliseconds (a file goes in `BATCH_SIZE` batches, taking the lock per batch), so one
+    visitor's file never holds up another's single text for long.
     """
 
     def __init__(self, folder: Path, classifier: EmotionClassifier) -> None:
