@@ -122,11 +122,13 @@ def backend_description(folder: Path, backend: str) -> str:
     if not path.is_file():
         return f"`{backend}`: this folder holds no validation-split decision (`{BACKEND_DECISION}`)."
     decision = json.loads(path.read_text(encoding="utf-8"))
-    agreement = decision.get("agreement", {})
+    agreement, bounds = decision.get("agreement", {}), decision.get("bounds", {})
     return (
         f"`{backend}`, chosen on the {decision.get('split', 'validation')} split (`{BACKEND_DECISION}`): the int8 "
         f"graph changed {agreement.get('changed_labels', '?')} of {agreement.get('texts', '?')} float32 labels "
-        f"and moved accuracy by {agreement.get('accuracy_change_points', float('nan')):+.2f} points."
+        f"and moved accuracy by {agreement.get('accuracy_change_points', float('nan')):+.2f} points; it is served "
+        f"only within {100 * bounds.get('max_changed_label_share', float('nan')):g}% and "
+        f"{bounds.get('max_accuracy_change_points', float('nan')):g} points."
     )
 
 

@@ -247,6 +247,7 @@ def test_about_reads_the_model_card_and_backend(model_dir: Path, tmp_path: Path)
     about = about_markdown(folder, "onnx-int8")
     assert "| Accuracy | 0.9245 |" in about and "label noise" in about
     assert "`onnx-int8`, chosen on the validation split" in about and "changed 3 of 2000" in about
+    assert "served only within 0.5% and 0.3 points" in about
 
 
 def test_space_is_deployable_as_it_is() -> None:
