@@ -22,8 +22,10 @@ RUN := runs/$(PROFILE)
 EXECUTED := $(RUN)/notebooks
 NOTEBOOKS := $(sort $(wildcard notebooks/0*.ipynb))
 RUNS := $(patsubst notebooks/%,$(EXECUTED)/%,$(NOTEBOOKS))
+# `make demo MODEL=path/to/model`; empty: the newest runs/*/tuned/model.
+MODEL ?=
 
-.PHONY: help setup lab test lint format report notebooks bench clean-runs
+.PHONY: help setup lab test lint format report notebooks bench demo clean-runs
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -75,6 +77,9 @@ report: notebooks ## Run the notebooks, then build report/ and figures/ (runs/sm
 bench: setup ## Time training and inference side by side (seed recipe vs this project's); writes report/benchmarks.json
 	$(PY) -m helpers.bench --profile $(PROFILE) --output runs/$(PROFILE)/benchmarks.json
 	[ "$(PROFILE)" = smoke ] || cp runs/$(PROFILE)/benchmarks.json report/benchmarks.json
+
+demo: setup ## Open the Gradio demo on localhost for MODEL (default: the newest run's tuned model)
+	@$(PY) -m helpers.demo $(if $(MODEL),"$(MODEL)")
 
 clean-runs: ## Delete runs/PROFILE (models, studies, executed notebooks)
 	rm -rf $(RUN)

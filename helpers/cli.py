@@ -11,6 +11,7 @@ import csv
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from tqdm.auto import tqdm
 from transformers import PretrainedConfig
@@ -114,15 +115,22 @@ def predict_csv(
     results = []
     for start in tqdm(range(0, len(texts), args.batch_size), desc="predicting", unit="batch", file=sys.stderr):
         results.extend(classifier.predict(texts[start : start + args.batch_size], top_k=args.top_k))
-    added = output_columns(args.top_k)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    with args.output.open("w", encoding="utf-8", newline="") as handle:
+    write_predictions(args.output, header, rows, results)
+    print(f"wrote {len(rows)} predictions to {args.output}", file=sys.stderr)
+
+
+def write_predictions(
+    path: Path, header: list[str], rows: list[dict[str, str]], results: list[list[dict[str, Any]]]
+) -> None:
+    """Write `rows` with their ranked guesses in the `output_columns`; shared with the demo so both agree."""
+    added = output_columns(len(results[0]))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=header + added)
         writer.writeheader()
         for row, ranked in zip(rows, results):
             guesses = [value for guess in ranked for value in (guess["label"], f"{guess['score']:.4f}")]
             writer.writerow(row | dict(zip(added, guesses)))
-    print(f"wrote {len(rows)} predictions to {args.output}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
