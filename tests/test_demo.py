@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,7 +41,6 @@ from helpers.training import tokenize_splits, train_classifier
 REPO = Path(__file__).resolve().parents[1]
 SCREENSHOTS = REPO / "runs" / "screenshots"
 ROUND_TRIP = REPO / "runs" / "demo_round_trip.json"
-CHROMIUM = Path("/usr/bin/chromium")
 HAPPY, SCARED = "i feel so happy about it", "i am terrified about it"
 
 
@@ -266,26 +264,9 @@ def test_space_is_deployable_as_it_is() -> None:
 
 
 @pytest.fixture
-def chromium() -> Path:
-    """Debian's Chromium; its absence fails on CI (.ci/run installs it) and skips elsewhere."""
-    if not CHROMIUM.is_file():
-        message = f"{CHROMIUM} not found: apt-get install -y chromium"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return CHROMIUM
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def server(model_dir: Path, tmp_path: Path) -> Iterator[str]:
+def server(model_dir: Path, tmp_path: Path, free_port: int) -> Iterator[str]:
     """`python -m helpers.demo MODEL` on a free localhost port, as `make demo MODEL=...` starts it."""
-    port = _free_port()
+    port = free_port
     env = os.environ | {"GRADIO_ANALYTICS_ENABLED": "False", "GRADIO_TEMP_DIR": str(tmp_path / "gradio")}
     log_path = tmp_path / "demo.log"
     with log_path.open("w") as log:

@@ -6,7 +6,6 @@ import json
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -23,7 +22,6 @@ from helpers.notebook import PROGRESS_VARIABLE, show_progress
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = "notebooks/01_data.ipynb"
 SCREENSHOT = REPO / "runs" / "screenshots" / "jupyterlab_01_data.png"
-CHROMIUM = Path("/usr/bin/chromium")
 # Settings for this server only: no autosave (the test must never write into notebooks/), every cell in the
 # page (JupyterLab otherwise attaches off-screen cells later), and no news prompt over the screenshot.
 LAB_SETTINGS = {
@@ -53,12 +51,6 @@ def test_show_progress_outside_a_kernel(
     assert show_progress() is expected
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @dataclass
 class LabServer:
     url: str
@@ -66,18 +58,7 @@ class LabServer:
 
 
 @pytest.fixture
-def chromium() -> Path:
-    """Debian's Chromium; its absence fails on CI (.ci/run installs it) and skips elsewhere."""
-    if not CHROMIUM.is_file():
-        message = f"{CHROMIUM} not found: apt-get install -y chromium"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return CHROMIUM
-
-
-@pytest.fixture
-def lab(tmp_path: Path, real_data_dir: Path) -> Iterator[LabServer]:
+def lab(tmp_path: Path, real_data_dir: Path, free_port: int) -> Iterator[LabServer]:
     """JupyterLab from this interpreter's environment on a free localhost port, as `make lab` starts it.
 
     Its Jupyter config, data, runtime, settings and checkpoint folders are temporary, so it finds only the
@@ -85,7 +66,7 @@ def lab(tmp_path: Path, real_data_dir: Path) -> Iterator[LabServer]:
     notebook; the kernel inherits the smoke profile and a scratch runs folder. CI and EMOTION_PROGRESS are
     dropped: the kernel should behave as a person's does.
     """
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port, secrets.token_hex(16)
     settings = tmp_path / "lab-settings"
     for plugin, values in LAB_SETTINGS.items():
         path = settings / f"{plugin}.jupyterlab-settings"
