@@ -557,9 +557,13 @@ def decide_backend(
     labels: Sequence[int],
     max_length: int = 128,
     cache: Path | None = None,
+    reference: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Score `FAST_BACKEND` against float32 on the validation texts and choose the default back end."""
-    reference = softmax(batched_logits(model, tokenizer, texts, max_length=max_length))
+    """Score `FAST_BACKEND` against float32 on the validation texts and choose the default back end.
+
+    `reference` is float32's probabilities on those texts when the caller has them already (notebook 05)."""
+    if reference is None:
+        reference = softmax(batched_logits(model, tokenizer, texts, max_length=max_length))
     fast = build_backend(model, FAST_BACKEND, cache)
     candidate = softmax(sorted_batch_logits(fast, len(LABEL_NAMES), tokenizer, texts, max_length=max_length))
     agreement = backend_agreement(labels, reference, candidate)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -88,3 +93,50 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def _serve(command: list[str], env: dict[str, str], probe_url: str, log_path: Path, timeout: float) -> Iterator[None]:
+    """Run a local server until the block ends, once `probe_url` answers; its output goes to `log_path`.
+
+    A server that exits or stays silent past `timeout` seconds fails the test with its log.
+    """
+    with log_path.open("w", encoding="utf-8") as log:
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    with urllib.request.urlopen(probe_url, timeout=2):
+                        break
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        pytest.fail(f"{command[2]} did not answer on {probe_url}:\n{log_path.read_text()}")
+                    time.sleep(0.3)
+            yield
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@pytest.fixture
+def serving() -> Callable[..., contextlib.AbstractContextManager[None]]:
+    """`serving(command, env, probe_url, log_path, timeout)`: a local server for the block (the browser tests)."""
+    return _serve
+
+
+@pytest.fixture(scope="session")
+def trained_model_dir(easy_data: DatasetDict, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The smoke profile's tiny BERT trained on the easy set (seconds): its logits have clear margins, as a
+    real fine-tune's do. Shared by the tests; copy it before changing anything in it."""
+    from helpers.modeling import load_tokenizer
+    from helpers.profiles import resolve_profile
+    from helpers.training import tokenize_splits, train_classifier
+
+    cfg = resolve_profile("smoke", epochs=12, batch_size=16, learning_rate=2e-3, logging_steps=50)
+    tokenizer = load_tokenizer(cfg)
+    folder = tmp_path_factory.mktemp("trained") / "run"
+    return train_classifier(cfg, tokenize_splits(easy_data, tokenizer, cfg.max_length), tokenizer, folder).model_dir

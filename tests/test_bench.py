@@ -27,17 +27,11 @@ from helpers.inference import (
 )
 from helpers.modeling import load_tokenizer
 from helpers.profiles import resolve_profile
-from helpers.training import tokenize_splits, train_classifier
 
 
 @pytest.fixture(scope="module")
-def trained_folder(easy_data: DatasetDict, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny BERT fitted to the easy set: its logits have clear margins, as a real fine-tune's do."""
-    cfg = resolve_profile("smoke", epochs=12, batch_size=16, learning_rate=2e-3, logging_steps=5)
-    tokenizer = load_tokenizer(cfg)
-    tokenized = tokenize_splits(easy_data, tokenizer, cfg.max_length)
-    result = train_classifier(cfg, tokenized, tokenizer, tmp_path_factory.mktemp("bench") / "run")
-    return result.model_dir
+def trained_folder(trained_model_dir: Path) -> Path:
+    return trained_model_dir
 
 
 @pytest.fixture(scope="module")

@@ -5,12 +5,10 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import statistics
-import subprocess
 import sys
 import threading
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,9 +32,6 @@ from helpers.demo import (
 )
 from helpers.inference import save_backend_decision
 from helpers.modelcard import write_model_card
-from helpers.modeling import load_tokenizer
-from helpers.profiles import resolve_profile
-from helpers.training import tokenize_splits, train_classifier
 
 REPO = Path(__file__).resolve().parents[1]
 SCREENSHOTS = REPO / "runs" / "screenshots"
@@ -45,12 +40,9 @@ HAPPY, SCARED = "i feel so happy about it", "i am terrified about it"
 
 
 @pytest.fixture(scope="module")
-def model_dir(easy_data, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The smoke profile's tiny BERT trained on the easy set: it knows joy from fear within seconds."""
-    cfg = resolve_profile("smoke", epochs=12, batch_size=16, learning_rate=2e-3, logging_steps=50)
-    tokenizer = load_tokenizer(cfg)
-    folder = tmp_path_factory.mktemp("demo-model")
-    return train_classifier(cfg, tokenize_splits(easy_data, tokenizer, cfg.max_length), tokenizer, folder).model_dir
+def model_dir(trained_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the tiny trained model: the demo writes its ONNX graphs into the folder it serves."""
+    return Path(shutil.copytree(trained_model_dir, tmp_path_factory.mktemp("demo") / "model"))
 
 
 @pytest.fixture(scope="module")
@@ -264,36 +256,14 @@ def test_space_is_deployable_as_it_is() -> None:
 
 
 @pytest.fixture
-def server(model_dir: Path, tmp_path: Path, free_port: int) -> Iterator[str]:
+def server(model_dir: Path, tmp_path: Path, free_port: int, serving) -> Iterator[str]:
     """`python -m helpers.demo MODEL` on a free localhost port, as `make demo MODEL=...` starts it."""
-    port = free_port
     env = os.environ | {"GRADIO_ANALYTICS_ENABLED": "False", "GRADIO_TEMP_DIR": str(tmp_path / "gradio")}
     log_path = tmp_path / "demo.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "helpers.demo", str(model_dir), "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 90
-            while True:
-                try:
-                    with urllib.request.urlopen(url, timeout=2):
-                        break
-                except OSError:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        pytest.fail(f"the demo did not answer on {url}:\n{log_path.read_text()}")
-                    time.sleep(0.3)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    url = f"http://127.0.0.1:{free_port}"
+    command = [sys.executable, "-m", "helpers.demo", str(model_dir), "--port", str(free_port)]
+    with serving(command, env, url, log_path, timeout=90):
+        yield url
     assert "Traceback" not in log_path.read_text(), log_path.read_text()
 
 

@@ -10,17 +10,11 @@ import pytest
 from helpers import LABEL_NAMES
 from helpers.cli import main
 from helpers.inference import EmotionClassifier, ModelFolderError
-from helpers.modeling import load_tokenizer
-from helpers.profiles import resolve_profile
-from helpers.training import tokenize_splits, train_classifier
 
 
 @pytest.fixture(scope="module")
-def model_dir(easy_data, tmp_path_factory) -> Path:
-    cfg = resolve_profile("smoke", epochs=12, batch_size=16, learning_rate=2e-3, logging_steps=50)
-    tokenizer = load_tokenizer(cfg)
-    folder = tmp_path_factory.mktemp("model")
-    return train_classifier(cfg, tokenize_splits(easy_data, tokenizer, cfg.max_length), tokenizer, folder).model_dir
+def model_dir(trained_model_dir: Path) -> Path:
+    return trained_model_dir
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,7 @@ import json
 import os
 import re
 import secrets
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,7 +55,7 @@ class LabServer:
 
 
 @pytest.fixture
-def lab(tmp_path: Path, real_data_dir: Path, free_port: int) -> Iterator[LabServer]:
+def lab(tmp_path: Path, real_data_dir: Path, free_port: int, serving) -> Iterator[LabServer]:
     """JupyterLab from this interpreter's environment on a free localhost port, as `make lab` starts it.
 
     Its Jupyter config, data, runtime, settings and checkpoint folders are temporary, so it finds only the
@@ -97,27 +94,9 @@ def lab(tmp_path: Path, real_data_dir: Path, free_port: int) -> Iterator[LabServ
         f"--ServerApp.root_dir={REPO}",
         f"--FileCheckpoints.checkpoint_dir={tmp_path / 'checkpoints'}",  # opening a notebook checkpoints it
     ]
-    log = (tmp_path / "jupyterlab.log").open("w")
-    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2):
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"JupyterLab did not answer on {url}:\n{(tmp_path / 'jupyterlab.log').read_text()}")
-                time.sleep(0.5)
+    with serving(command, env, f"{url}/api/status?token={token}", tmp_path / "jupyterlab.log", timeout=60):
         yield LabServer(url, token)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
 
 
 def test_notebook_runs_in_jupyterlab(chromium: Path, lab: LabServer) -> None:
