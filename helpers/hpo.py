@@ -1,43 +1,71 @@
-"""Optuna search over the seed report's space, resumable from its SQLite storage.
+"""Optuna search over the seed report's space, shared by parallel workers through its SQLite storage.
 
-Objective: validation weighted F1 of the best epoch, direction "maximize". A seeded TPE sampler
-proposes; a median pruner, fed each epoch's score, stops trials that trail the others.
+Objective: validation weighted F1 of the best epoch, direction "maximize". The first trials are enqueued so
+that every batch size and epoch count is tried at least once (the seed recipe among them); then a seeded TPE
+sampler proposes. A median pruner stops trials that trail, comparing each only with finished trials of the
+same schedule length at the same epoch: after one epoch, a four-epoch schedule has decayed its learning rate
+less than a two-epoch one, so the two are not comparable there.
+
+Trials run in worker processes (`helpers.workers`) that share the study. A worker claims a trial under a
+file lock, so the search runs exactly the trials asked for; a worker that dies mid-trial stops sending
+heartbeats, and the next claim fails its trial and queues its parameters again (Optuna's heartbeat and
+`RetryFailedTrialCallback`).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import time
+import warnings
 from pathlib import Path
 from typing import Any
 
 import optuna
+import pandas as pd
 from datasets import DatasetDict
+from filelock import FileLock
+from optuna.storages import RDBStorage, RetryFailedTrialCallback, fail_stale_trials
 from transformers import PreTrainedTokenizerBase, TrainerCallback
 
 from helpers.data import stratified_subset
 from helpers.identity import fingerprint
-from helpers.notebook import show_progress
 from helpers.profiles import Profile
 from helpers.training import SELECTION_METRIC, train_classifier, training_identity
 
 DIRECTION = "maximize"
 OBJECTIVE = f"validation {SELECTION_METRIC}"
 FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
-STARTUP_TRIALS = 4
-"""Random trials before TPE starts modelling the space."""
+EXTRA_RANDOM_TRIALS = 2
+"""Random trials after the enqueued ones, before TPE starts modelling the space."""
+PRUNER_MIN_TRIALS = 2
+"""Finished trials of the same schedule length a trial must be compared with before it can be pruned."""
+SCHEDULE_STEP = 1000
+"""Pruning steps are `epochs * SCHEDULE_STEP + epoch`: a step is shared only by trials of the same length."""
+HEARTBEAT_SECONDS = (30, 120)
+"""How often a running trial says it is alive, and after how long without a word it counts as dead."""
+
+
+def schedule_step(epochs: int, epoch: int) -> int:
+    return epochs * SCHEDULE_STEP + epoch
 
 
 class PruningCallback(TrainerCallback):
-    """Report each epoch's validation score to the trial; stop the run when Optuna says prune."""
+    """Report each epoch's validation score to the trial at its schedule's own step; stop the run when Optuna
+    says prune (never at the last epoch, when the trial has finished anyway)."""
 
-    def __init__(self, trial: optuna.Trial) -> None:
+    def __init__(self, trial: optuna.Trial, epochs: int) -> None:
         self.trial = trial
+        self.epochs = epochs
 
     def on_evaluate(self, args: Any, state: Any, control: Any, metrics: dict[str, float], **kwargs: Any) -> None:
         epoch = round(state.epoch or 0)
-        self.trial.report(metrics[f"eval_{SELECTION_METRIC}"], step=epoch)
-        if self.trial.should_prune():
-            raise optuna.TrialPruned(f"epoch {epoch}: {SELECTION_METRIC} below the median of earlier trials")
+        self.trial.report(metrics[f"eval_{SELECTION_METRIC}"], step=schedule_step(self.epochs, epoch))
+        if epoch < self.epochs and self.trial.should_prune():
+            raise optuna.TrialPruned(
+                f"epoch {epoch} of {self.epochs}: {SELECTION_METRIC} below the median of finished {self.epochs}-epoch "
+                "trials"
+            )
 
 
 def search_space(trial: optuna.Trial, profile: Profile) -> dict[str, Any]:
@@ -48,6 +76,28 @@ def search_space(trial: optuna.Trial, profile: Profile) -> dict[str, Any]:
     }
 
 
+def covering_trials(profile: Profile) -> list[dict[str, Any]]:
+    """The trials enqueued first: the seed recipe (where the space holds it), then batch sizes paired with epoch
+    counts until every value of both has been tried; their learning rates, unless fixed, are sampled."""
+    recipe = {"learning_rate": profile.learning_rate, "batch_size": profile.batch_size, "epochs": profile.epochs}
+    in_space = (
+        profile.hpo_lr_min <= profile.learning_rate <= profile.hpo_lr_max
+        and profile.batch_size in profile.hpo_batch_sizes
+        and profile.epochs in profile.hpo_epochs
+    )
+    trials = [recipe] if in_space else []
+    batches = [b for b in profile.hpo_batch_sizes if not (in_space and b == profile.batch_size)]
+    epochs = [e for e in profile.hpo_epochs if not (in_space and e == profile.epochs)]
+    for index in range(max(len(batches), len(epochs))):
+        trials.append(
+            {
+                "batch_size": (batches or list(profile.hpo_batch_sizes))[index % max(len(batches), 1)],
+                "epochs": (epochs or list(profile.hpo_epochs))[index % max(len(epochs), 1)],
+            }
+        )
+    return trials
+
+
 def search_identity(profile: Profile, trial_data: DatasetDict, tokenizer: PreTrainedTokenizerBase) -> dict[str, Any]:
     """Everything that defines a search: the trials' training identity without hyperparameters, plus the
     search space, objective, sampler and pruner. The number of trials is left out: asking for more trials
@@ -56,14 +106,27 @@ def search_identity(profile: Profile, trial_data: DatasetDict, tokenizer: PreTra
     identity.pop("hyperparameters")
     for searched in ("learning_rate", "batch_size", "epochs"):  # the seed recipe's values: the space replaces them
         identity["settings"].pop(searched)
+    covering = covering_trials(profile)
     return {
         **identity,
         "kind": "search",
         "space": search_space_description(profile),
         "objective": OBJECTIVE,
         "direction": DIRECTION,
-        "sampler": {"name": "TPESampler", "seed": profile.seed, "startup_trials": STARTUP_TRIALS},
-        "pruner": {"name": "MedianPruner", "startup_trials": 2, "warmup_steps": 1},
+        "enqueued": covering,
+        "sampler": {
+            "name": "TPESampler",
+            "seed": profile.seed,
+            "seed_per_worker": "seed + 1000 * worker index + trials already in the study",
+            "startup_trials": len(covering) + EXTRA_RANDOM_TRIALS,
+            "constant_liar": True,
+        },
+        "pruner": {
+            "name": "MedianPruner",
+            "startup_trials": len(covering),
+            "min_trials_per_step": PRUNER_MIN_TRIALS,
+            "steps": "epochs * 1000 + epoch (same schedule length only)",
+        },
     }
 
 
@@ -75,35 +138,55 @@ def search_space_description(profile: Profile) -> dict[str, Any]:
     }
 
 
-def open_study(profile: Profile, folder: Path, identity: dict[str, Any]) -> optuna.Study:
-    """The study of this search (`identity`) in `folder/study.db`, created on first use and reopened after.
+def open_study(
+    profile: Profile,
+    folder: Path,
+    identity: dict[str, Any],
+    worker: int = 0,
+    heartbeat: tuple[int, int] = HEARTBEAT_SECONDS,
+) -> optuna.Study:
+    """The study of this search (`identity`) in `folder/study.db`, created on first use and joined after.
 
     The study is named by the search's fingerprint and stores its identity as user attributes, so a
     changed model, space or data opens a new study beside the old ones instead of reusing their trials.
-    Trials left RUNNING by an interrupted process are marked FAIL and their parameters queued again, so a
-    resumed search still runs every trial it was asked for.
+    A new study starts with `covering_trials` enqueued. Each worker samples with its own seed.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    storage = f"sqlite:///{folder / 'study.db'}"
+    storage = RDBStorage(
+        f"sqlite:///{folder / 'study.db'}",
+        engine_kwargs={"connect_args": {"timeout": 60}},  # two workers writing at once wait instead of failing
+        heartbeat_interval=heartbeat[0],
+        grace_period=heartbeat[1],
+        heartbeat_stale_trial_callback=RetryFailedTrialCallback(max_retry=3),
+    )
     search_fingerprint = fingerprint(identity)
     name = f"emotion-{profile.name}-{search_fingerprint}"
     others = [other for other in optuna.get_all_study_names(storage) if other != name]
-    if others:
+    if others and worker == 0:
         print(f"{folder / 'study.db'} also holds {len(others)} other search(es), kept beside this one: {others}")
-    study = optuna.create_study(
-        study_name=name,
-        storage=storage,
-        direction=DIRECTION,
-        sampler=optuna.samplers.TPESampler(seed=profile.seed, n_startup_trials=STARTUP_TRIALS),
-        pruner=optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=1),
-        load_if_exists=True,
-    )
-    if study.user_attrs.get("fingerprint") != search_fingerprint:
-        study.set_user_attr("fingerprint", search_fingerprint)
-        study.set_user_attr("identity", identity)
-    for stale in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
-        study.tell(stale.number, state=optuna.trial.TrialState.FAIL)
-        study.enqueue_trial(stale.params)
+    covering = identity["enqueued"]
+    with FileLock(folder / ".study.lock"):
+        study = optuna.create_study(
+            study_name=name,
+            storage=storage,
+            direction=DIRECTION,
+            pruner=optuna.pruners.MedianPruner(
+                n_startup_trials=len(covering), n_warmup_steps=0, n_min_trials=PRUNER_MIN_TRIALS
+            ),
+            load_if_exists=True,
+        )
+        # A worker's own seed, moved on by the trials already run: a restarted worker does not propose its
+        # predecessor's points again.
+        study.sampler = optuna.samplers.TPESampler(
+            seed=profile.seed + 1000 * worker + len(study.get_trials(deepcopy=False)),
+            n_startup_trials=len(covering) + EXTRA_RANDOM_TRIALS,
+            constant_liar=True,
+        )
+        if study.user_attrs.get("fingerprint") != search_fingerprint:
+            study.set_user_attr("fingerprint", search_fingerprint)
+            study.set_user_attr("identity", identity)
+            for params in covering:
+                study.enqueue_trial(params)
     return study
 
 
@@ -117,22 +200,45 @@ def trial_data_for(profile: Profile, tokenized: DatasetDict) -> DatasetDict:
     return DatasetDict({"train": train, "validation": tokenized["validation"]})
 
 
-def run_search(
-    profile: Profile, tokenized: DatasetDict, tokenizer: PreTrainedTokenizerBase, folder: Path
-) -> optuna.Study:
-    """Run the trials still missing from this search's study (all of them on first call) and return it."""
-    trial_data = trial_data_for(profile, tokenized)
-    study = open_study(profile, folder, search_identity(profile, trial_data, tokenizer))
+def _claim(study: optuna.Study, trials: int) -> str:
+    """What this worker does next: "run" a trial, "wait" for others' running trials, or "stop"."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        fail_stale_trials(study)  # a dead worker's trial: failed, its parameters queued again
+    states = [trial.state for trial in study.get_trials(deepcopy=False)]
+    waiting = states.count(optuna.trial.TrialState.WAITING)
+    running = states.count(optuna.trial.TrialState.RUNNING)
+    taken = sum(state in FINISHED for state in states) + running
+    if waiting or taken < trials:
+        return "run"
+    return "wait" if running else "stop"
+
+
+def search_worker(
+    profile: Profile,
+    trial_data: DatasetDict,
+    tokenizer: PreTrainedTokenizerBase,
+    folder: Path,
+    worker: int = 0,
+    heartbeat: tuple[int, int] = HEARTBEAT_SECONDS,
+) -> int:
+    """Join this search's study and run trials until `profile.hpo_trials` have finished; returns how many this
+    worker ran. Claiming a trial (counting, then Optuna's ask) happens under a file lock beside the study, so
+    two workers never start the same queued trial nor more trials than asked for."""
+    study = open_study(profile, folder, search_identity(profile, trial_data, tokenizer), worker, heartbeat)
+    lock = FileLock(folder / ".study.claim.lock")
 
     def objective(trial: optuna.Trial) -> float:
+        lock.release()  # the trial exists and is RUNNING: other workers may claim the next one
         params = search_space(trial, profile)
+        trial.set_user_attr("worker", f"{os.uname().nodename}:{os.getpid()}")
         result = train_classifier(
             profile,
             trial_data,
             tokenizer,
             folder / "trials" / f"trial-{trial.number}",
             keep_model=False,
-            callbacks=[PruningCallback(trial)],
+            callbacks=[PruningCallback(trial, params["epochs"])],
             **params,
         )
         trial.set_user_attr("best_epoch", result.best_epoch)
@@ -140,10 +246,53 @@ def run_search(
         trial.set_user_attr("validation_accuracy", result.best_validation["accuracy"])
         return result.best_validation[SELECTION_METRIC]
 
-    remaining = profile.hpo_trials - finished_trials(study)
-    if remaining > 0:
-        study.optimize(objective, n_trials=remaining, gc_after_trial=True, show_progress_bar=show_progress())
-    return study
+    ran = 0
+    while True:
+        lock.acquire()
+        try:
+            action = _claim(study, profile.hpo_trials)
+            if action == "run":
+                study.optimize(objective, n_trials=1, gc_after_trial=True)
+                ran += 1
+        finally:
+            if lock.is_locked:
+                lock.release()
+        if action == "stop":
+            return ran
+        if action == "wait":
+            time.sleep(heartbeat[0])
+
+
+def run_search(
+    profile: Profile,
+    tokenized: DatasetDict,
+    tokenizer: PreTrainedTokenizerBase,
+    folder: Path,
+    heartbeat: tuple[int, int] = HEARTBEAT_SECONDS,
+) -> optuna.Study:
+    """Run the trials still missing from this search's study (all of them on first call) in parallel workers
+    (`profile.workers`, see `helpers.workers`) and return the study."""
+    from helpers.workers import default_workers, run_jobs
+
+    trial_data = trial_data_for(profile, tokenized)
+    identity = search_identity(profile, trial_data, tokenizer)
+    study = open_study(profile, folder, identity, heartbeat=heartbeat)
+    workers = min(profile.workers or default_workers(), max(profile.hpo_trials - finished_trials(study), 1))
+    job = {
+        "profile": profile,
+        "trial_data": trial_data,
+        "tokenizer": tokenizer,
+        "folder": folder,
+        "heartbeat": heartbeat,
+    }
+    ran = run_jobs(
+        search_worker,
+        [{**job, "worker": index} for index in range(workers)],
+        workers,
+        describe=lambda job: f"search worker {job['worker']}",
+    )
+    print(f"{sum(ran)} trial(s) run by {workers} worker(s)")
+    return open_study(profile, folder, identity, heartbeat=heartbeat)
 
 
 def trials_table(study: optuna.Study) -> list[dict[str, Any]]:
@@ -156,14 +305,67 @@ def trials_table(study: optuna.Study) -> list[dict[str, Any]]:
                 "state": trial.state.name,
                 **trial.params,
                 OBJECTIVE: trial.value,
-                "last_epoch_reported": max(trial.intermediate_values, default=None),
+                "last_epoch_reported": max(trial.intermediate_values, default=SCHEDULE_STEP) % SCHEDULE_STEP or None,
                 **trial.user_attrs,
             }
         )
     return rows
 
 
-def save_search_summary(study: optuna.Study, profile: Profile, folder: Path) -> Path:
+def ranked_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    """The completed trials, best first."""
+    completed = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    return sorted(completed, key=lambda trial: trial.value, reverse=DIRECTION == "maximize")
+
+
+def dimension_coverage(study: optuna.Study, profile: Profile) -> dict[str, Any]:
+    """For each searched value, how many trials completed and how many were pruned with it; for the learning
+    rate, the range the completed trials spanned."""
+    trials = study.get_trials(deepcopy=False, states=FINISHED)
+    coverage: dict[str, Any] = {}
+    for name, values in (("batch_size", profile.hpo_batch_sizes), ("epochs", profile.hpo_epochs)):
+        coverage[name] = {
+            str(value): {
+                state.name.lower(): sum(t.state == state and t.params.get(name) == value for t in trials)
+                for state in FINISHED
+            }
+            for value in values
+        }
+    rates = [t.params["learning_rate"] for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+    coverage["learning_rate"] = {"completed_min": min(rates, default=None), "completed_max": max(rates, default=None)}
+    return coverage
+
+
+def subset_versus_full(
+    study: optuna.Study, configurations: dict[str, tuple[dict[str, Any], list[Any]]]
+) -> list[dict[str, Any]]:
+    """For each named configuration (its parameters and its full-data `TrainingResult`s, one per seed): the score
+    of its trial on the subset beside the mean and spread of its full-data validation scores."""
+    ranked = ranked_trials(study)
+    rows = []
+    for name, (params, results) in configurations.items():
+        trial = next((t for t in ranked if t.params == params), None)
+        scores = [result.best_validation[SELECTION_METRIC] for result in results]
+        rows.append(
+            {
+                "configuration": name,
+                **params,
+                "trial": trial.number if trial else None,
+                "subset_rank": ranked.index(trial) + 1 if trial else None,
+                f"subset {OBJECTIVE}": trial.value if trial else None,
+                f"full {OBJECTIVE} mean": sum(scores) / len(scores),
+                f"full {OBJECTIVE} sd": float(pd.Series(scores).std()) if len(scores) > 1 else None,
+                "seeds": len(scores),
+            }
+        )
+    return rows
+
+
+def save_search_summary(
+    study: optuna.Study, profile: Profile, folder: Path, retrained: list[dict[str, Any]] | None = None
+) -> Path:
+    """search.json: the search's settings, every trial, the values each dimension reached and, with `retrained`,
+    the configurations retrained on the full training split beside their trial scores on the subset."""
     summary = {
         "objective": OBJECTIVE,
         "direction": DIRECTION,
@@ -177,6 +379,8 @@ def save_search_summary(study: optuna.Study, profile: Profile, folder: Path) -> 
         "fingerprint": study.user_attrs["fingerprint"],
         "study_name": study.study_name,
         "trials": trials_table(study),
+        "coverage": dimension_coverage(study, profile),
+        "retrained": retrained or [],
     }
     path = folder / "search.json"
     path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")

@@ -30,6 +30,12 @@ def _cpuinfo() -> dict[str, str]:
     return fields
 
 
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes bfloat16 matrix products in hardware (AVX-512 BF16 or AMX); elsewhere bf16 is
+    emulated and slower than float32."""
+    return bool({"avx512_bf16", "amx_bf16"} & set(_cpuinfo().get("flags", "").split()))
+
+
 def machine_info() -> dict[str, Any]:
     """CPU model and vector extensions, PyTorch's chosen CPU kernel level, core count and GPU."""
     import torch

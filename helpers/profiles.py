@@ -61,6 +61,12 @@ class Profile:
             "choices": MIXED_PRECISION,
         },
     )
+    # Independent runs: how many seeds each compared configuration trains with (notebooks 03 and 04), and how
+    # many worker processes run trials and seeds side by side.
+    seeds: int = field(default=3, metadata={"help": "seeds per configuration: the profile's seed and the next ones"})
+    workers: int | None = field(
+        default=None, metadata={"help": "parallel worker processes; None: one per core on a CPU, one per GPU"}
+    )
     # Hyperparameter search (notebook 04).
     hpo_trials: int = 10
     hpo_train_size: int | None = field(

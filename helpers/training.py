@@ -11,10 +11,11 @@ import json
 import shutil
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import torch
 from datasets import DatasetDict
 from filelock import FileLock, Timeout
@@ -31,7 +32,7 @@ from transformers.trainer_utils import get_last_checkpoint
 from helpers.device import best_device, resolve_mixed_precision
 from helpers.identity import data_hashes, differences, fingerprint, tokenizer_identity
 from helpers.machine import machine_info
-from helpers.metrics import trainer_metrics
+from helpers.metrics import HEADLINE, trainer_metrics
 from helpers.modeling import build_model
 from helpers.notebook import show_progress
 from helpers.profiles import Profile
@@ -69,6 +70,9 @@ class TrainingResult:
     resumed_from: str | None = None
     epochs_validation: list[dict[str, float]] = field(default_factory=list)
     fingerprint: str | None = None
+    reused: bool = False
+    seed: int | None = None
+    """True when a finished run of the same fingerprint was found and returned instead of training again."""
 
 
 def tokenize_splits(data: DatasetDict, tokenizer: PreTrainedTokenizerBase, max_length: int) -> DatasetDict:
@@ -130,7 +134,7 @@ def _epoch_rows(log_history: Sequence[dict[str, Any]]) -> list[dict[str, float]]
 
 RUN_RECORD = "run_config.json"
 """Written last into a finished run folder: the run's identity and fingerprint."""
-NOT_TRAINING = ("name", "bootstrap_resamples", "logging_steps")
+NOT_TRAINING = ("name", "bootstrap_resamples", "logging_steps", "seeds", "workers")
 """Profile settings that cannot change what a training run learns, left out of its fingerprint (with the search's
 `hpo_*` settings)."""
 
@@ -238,6 +242,9 @@ def train_classifier(
     output_dir.parent.mkdir(parents=True, exist_ok=True)
     try:  # two processes (a notebook and `make report`, two Colab runtimes on one Drive) never share a run folder
         with FileLock(output_dir.parent / f".{output_dir.name}.lock", timeout=0):
+            finished = _read_record(output_dir)
+            if finished is not None and finished["fingerprint"] == run_fingerprint:
+                return _finished_result(output_dir)
             work, resume = _prepare_run(output_dir, identity, run_fingerprint)
             result = _train(profile, tokenized, tokenizer, work, hyperparameters, callbacks, run_fingerprint, resume)
             profile.save(work)
@@ -250,6 +257,84 @@ def train_classifier(
     except Timeout:
         raise RuntimeError(f"{output_dir}: another process is training into this folder; wait for it") from None
     return result
+
+
+def _finished_result(output_dir: Path) -> TrainingResult:
+    """The saved result of a finished run of the asked-for fingerprint: the same run, so not trained again."""
+    saved = json.loads((output_dir / "training_result.json").read_text(encoding="utf-8"))
+    saved["model_dir"] = output_dir / "model"
+    print(f"{output_dir.name}: run {saved['fingerprint']} already finished; reusing it", flush=True)
+    return TrainingResult(**{**saved, "reused": True})
+
+
+def seeds_of(profile: Profile) -> list[int]:
+    """The seeds every compared configuration trains with: the profile's seed and the next `profile.seeds - 1`."""
+    return [profile.seed + offset for offset in range(profile.seeds)]
+
+
+def seed_run_dir(profile: Profile, kind: str, seed: int) -> Path:
+    """`runs/<profile>/<kind>` for the profile's own seed (the run the demo, CLI and bench use), else
+    `runs/<profile>/<kind>-seed<seed>`."""
+    from helpers.paths import run_dir
+
+    return run_dir(profile.name, kind if seed == profile.seed else f"{kind}-seed{seed}")
+
+
+def train_job(
+    profile: Profile,
+    tokenized: DatasetDict,
+    tokenizer: PreTrainedTokenizerBase,
+    output_dir: Path,
+    seed: int,
+    hyperparameters: dict[str, Any],
+) -> TrainingResult:
+    """One kept run with `seed` and `hyperparameters` (learning_rate, batch_size, epochs): a worker's job."""
+    return train_classifier(replace(profile, seed=seed), tokenized, tokenizer, output_dir, **hyperparameters)
+
+
+def train_seeds(
+    profile: Profile,
+    tokenized: DatasetDict,
+    tokenizer: PreTrainedTokenizerBase,
+    kind: str,
+    hyperparameters: dict[str, Any],
+    extra_jobs: Sequence[dict[str, Any]] = (),
+) -> tuple[list[TrainingResult], list[TrainingResult]]:
+    """One configuration trained with every seed of `seeds_of(profile)` into `seed_run_dir`, in parallel workers,
+    plus `extra_jobs` (other `train_job` arguments) sharing the same workers; finished runs are reused."""
+    from helpers.workers import run_jobs
+
+    jobs = [
+        {
+            "profile": profile,
+            "tokenized": tokenized,
+            "tokenizer": tokenizer,
+            "output_dir": seed_run_dir(profile, kind, seed),
+            "seed": seed,
+            "hyperparameters": hyperparameters,
+        }
+        for seed in seeds_of(profile)
+    ]
+    jobs += [{"profile": profile, "tokenized": tokenized, "tokenizer": tokenizer, **job} for job in extra_jobs]
+    results = run_jobs(
+        train_job, jobs, profile.workers, describe=lambda job: f"{job['output_dir'].name}, seed {job['seed']}"
+    )
+    return results[: profile.seeds], results[profile.seeds :]
+
+
+def seed_table(results: Sequence[TrainingResult]) -> pd.DataFrame:
+    """Each seed's best validation scores, then their mean and sample standard deviation over the seeds."""
+    rows = pd.DataFrame(
+        {
+            f"seed {result.seed}": {
+                **{metric: result.best_validation[metric] for metric in (*HEADLINE, "loss")},
+                "best epoch": result.best_epoch,
+                "minutes": result.train_seconds / 60,
+            }
+            for result in results
+        }
+    ).T
+    return pd.concat([rows, rows.agg(["mean", "std"])]).round(4)
 
 
 def _train(
@@ -296,6 +381,7 @@ def _train(
         for checkpoint in work.glob("checkpoint-*"):
             shutil.rmtree(checkpoint)
     return TrainingResult(
+        seed=profile.seed,
         hyperparameters=hyperparameters,
         best_validation={k: v for k, v in best.items() if k != "epoch"},
         best_epoch=best["epoch"],

@@ -54,9 +54,18 @@ def test_auto_precision_follows_the_gpu(monkeypatch: pytest.MonkeyPatch, bf16_su
     assert resolve_mixed_precision("auto", "cuda:1") == expected
 
 
-@pytest.mark.parametrize("where", ["cpu", "mps"])
-def test_auto_precision_is_none_off_cuda(where: str) -> None:
-    assert resolve_mixed_precision("auto", where) == "no"
+def test_auto_precision_is_none_on_mps() -> None:
+    assert resolve_mixed_precision("auto", "mps") == "no"
+
+
+@pytest.mark.parametrize(("native", "expected"), [(True, "bf16"), (False, "no")])
+def test_auto_precision_on_a_cpu_is_bf16_only_where_native(
+    monkeypatch: pytest.MonkeyPatch, native: bool, expected: str
+) -> None:
+    from helpers import machine
+
+    monkeypatch.setattr(machine, "cpu_has_native_bf16", lambda: native)
+    assert resolve_mixed_precision("auto", "cpu") == expected
 
 
 @pytest.mark.parametrize("setting", ["bf16", "fp16", "no"])
@@ -70,13 +79,15 @@ def test_unknown_precision_is_refused() -> None:
 
 
 def test_trainer_stays_on_the_chosen_cpu(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """With the CPU chosen (e.g. EMOTION_DEVICE=cpu on a GPU machine) the Trainer gets no GPU and no mixed precision."""
+    """With the CPU chosen (e.g. EMOTION_DEVICE=cpu on a GPU machine) the Trainer gets no GPU and no fp16; bf16
+    autocast only where the CPU has it natively."""
     from helpers import training
+    from helpers.machine import cpu_has_native_bf16
     from helpers.profiles import resolve_profile
 
     monkeypatch.setattr(training, "best_device", lambda: "cpu")
     args = training._training_arguments(resolve_profile("gpu"), tmp_path, 1e-3, 8, 1, keep_model=False)
-    assert (args.fp16, args.bf16, args.use_cpu) == (False, False, True)
+    assert (args.fp16, args.bf16, args.use_cpu) == (False, cpu_has_native_bf16(), True)
 
 
 def test_fp32_back_end_runs_where_asked_and_quantised_ones_refuse_a_gpu() -> None:

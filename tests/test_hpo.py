@@ -1,19 +1,31 @@
-"""The Optuna search maximises validation weighted F1 and resumes with its finished trials."""
+"""The Optuna search maximises validation weighted F1, resumes with its finished trials, covers its space, prunes
+like with like, and shares its study between parallel workers without losing or repeating a trial."""
 
 from __future__ import annotations
 
+import multiprocessing
+import time
+from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import optuna
 import pytest
 from datasets import DatasetDict
+from optuna.storages import RetryFailedTrialCallback
+from optuna.trial import TrialState
 
 from helpers.hpo import (
+    PruningCallback,
+    covering_trials,
+    dimension_coverage,
     finished_trials,
     open_study,
     run_search,
     save_search_summary,
+    schedule_step,
     search_identity,
+    search_worker,
     trial_data_for,
 )
 from helpers.modeling import load_tokenizer
@@ -23,7 +35,7 @@ from helpers.training import tokenize_splits
 
 @pytest.fixture(scope="module")
 def setting(easy_data: DatasetDict):
-    cfg = resolve_profile("smoke", hpo_trials=2, hpo_epochs=(1,), hpo_batch_sizes=(32,), logging_steps=5)
+    cfg = resolve_profile("smoke", hpo_trials=2, hpo_epochs=(1,), hpo_batch_sizes=(32,), logging_steps=5, workers=1)
     tokenizer = load_tokenizer(cfg)
     return cfg, tokenizer, tokenize_splits(easy_data, tokenizer, cfg.max_length)
 
@@ -35,7 +47,7 @@ def test_search_resumes_with_finished_trials(setting, tmp_path: Path) -> None:
     first = [(t.number, t.params, t.value) for t in study.trials]
     assert len(first) == 2
 
-    more = resolve_profile("smoke", hpo_trials=3, hpo_epochs=(1,), hpo_batch_sizes=(32,), logging_steps=5)
+    more = resolve_profile("smoke", hpo_trials=3, hpo_epochs=(1,), hpo_batch_sizes=(32,), logging_steps=5, workers=1)
     resumed = run_search(more, tokenized, tokenizer, tmp_path)
     assert [(t.number, t.params, t.value) for t in resumed.trials][:2] == first
     assert finished_trials(resumed) == 3
@@ -43,22 +55,85 @@ def test_search_resumes_with_finished_trials(setting, tmp_path: Path) -> None:
     assert '"direction": "maximize"' in summary.read_text()
 
 
-def test_trial_left_running_is_failed_and_queued_again(setting, tmp_path: Path) -> None:
+def test_worker_killed_mid_trial_leaves_it_failed_and_its_parameters_finished_by_another(
+    setting, tmp_path: Path
+) -> None:
     cfg, tokenizer, tokenized = setting
-    identity = search_identity(cfg, trial_data_for(cfg, tokenized), tokenizer)
-    study = open_study(cfg, tmp_path, identity)
-    orphan = study.ask()
-    orphan_params = {"learning_rate": orphan.suggest_float("learning_rate", 1e-4, 1e-3, log=True)}
+    cfg = replace(cfg, hpo_epochs=(3,))
+    trial_data = trial_data_for(cfg, tokenized)
+    job = {"profile": cfg, "trial_data": trial_data, "tokenizer": tokenizer, "folder": tmp_path, "heartbeat": (1, 2)}
+    study = open_study(cfg, tmp_path, search_identity(cfg, trial_data, tokenizer), heartbeat=(1, 2))
+    doomed = multiprocessing.get_context("spawn").Process(target=search_worker, kwargs=job)
+    doomed.start()
+    deadline = time.monotonic() + 120
+    while not (running := study.get_trials(states=(TrialState.RUNNING,))) or "learning_rate" not in running[0].params:
+        assert time.monotonic() < deadline and doomed.is_alive(), "the worker never started a trial"
+        time.sleep(0.05)
+    doomed.kill()
+    doomed.join()
+    killed = running[0]
 
-    reopened = open_study(cfg, tmp_path, identity)  # as a restarted process would
-    states = {t.number: t.state for t in reopened.trials}
-    assert states[orphan.number] == optuna.trial.TrialState.FAIL
-    queued = [t for t in reopened.trials if t.state == optuna.trial.TrialState.WAITING]
-    assert [t.system_attrs["fixed_params"] for t in queued] == [orphan_params]
+    assert search_worker(**job) >= 1  # another worker joins, fails the dead trial and runs its parameters again
+    trials = {t.number: t for t in study.get_trials()}
+    assert trials[killed.number].state == TrialState.FAIL
+    rerun = [t for t in trials.values() if RetryFailedTrialCallback.retried_trial_number(t) == killed.number]
+    assert [t.params for t in rerun] == [killed.params]
+    assert len(rerun) == 1 and rerun[0].state in (TrialState.COMPLETE, TrialState.PRUNED)
+    assert finished_trials(study) == cfg.hpo_trials  # exactly the trials asked for: none lost, none extra
+
+
+def test_two_workers_share_one_study_and_never_run_a_trial_twice(setting, tmp_path: Path) -> None:
+    _, tokenizer, tokenized = setting
+    cfg = smoke(hpo_trials=5, hpo_batch_sizes=(16, 32), hpo_epochs=(1, 2), workers=2)
+    study = run_search(cfg, tokenized, tokenizer, tmp_path)
+    trials = study.get_trials()
+    assert len(trials) == 5 and finished_trials(study) == 5  # exactly as many as asked, none failed
+    assert len({t.user_attrs["worker"] for t in trials}) == 2  # both workers ran trials
+    assert len({t.number for t in trials}) == 5
+    enqueued = covering_trials(cfg)
+    assert [{k: t.params[k] for k in params} for t, params in zip(trials, enqueued)] == enqueued
+
+
+def test_every_value_of_every_dimension_is_reached_by_a_completed_trial(setting, tmp_path: Path) -> None:
+    _, tokenizer, tokenized = setting
+    cfg = smoke(hpo_trials=3, hpo_batch_sizes=(8, 16, 32), hpo_epochs=(1, 2, 3))
+    assert covering_trials(cfg)[0] == {"learning_rate": 1e-3, "batch_size": 32, "epochs": 2}  # the seed recipe
+    study = run_search(cfg, tokenized, tokenizer, tmp_path)
+    coverage = dimension_coverage(study, cfg)
+    for dimension in ("batch_size", "epochs"):
+        assert all(counts["complete"] >= 1 for counts in coverage[dimension].values()), coverage
+
+
+def test_pruning_compares_only_schedules_of_the_same_length(tmp_path: Path) -> None:
+    """A four-epoch trial scoring below every finished two-epoch trial at epoch 1 is not pruned: there is no
+    finished four-epoch trial to compare it with; once two are, it is compared with them alone."""
+    study = optuna.create_study(
+        direction="maximize", pruner=optuna.pruners.MedianPruner(n_startup_trials=0, n_min_trials=2)
+    )
+    for value in (0.8, 0.9):
+        two = study.ask()
+        two.report(value, schedule_step(2, 1))
+        study.tell(two, value)
+    long = study.ask()
+    long.report(0.1, schedule_step(4, 1))
+    assert not long.should_prune()
+    for value in (0.05, 0.08):
+        four = study.ask()
+        four.report(value, schedule_step(4, 1))
+        study.tell(four, value)
+    late = study.ask()
+    late.report(0.01, schedule_step(4, 1))
+    assert late.should_prune()
+
+    last = PruningCallback(late, epochs=1)  # never pruned at its last epoch, whatever it scores
+    state = SimpleNamespace(epoch=1.0)
+    last.on_evaluate(None, state, None, {"eval_f1_weighted": 0.0})
+    with pytest.raises(optuna.TrialPruned):
+        PruningCallback(late, epochs=4).on_evaluate(None, state, None, {"eval_f1_weighted": 0.0})
 
 
 def smoke(**changes):
-    settings = dict(hpo_trials=2, hpo_epochs=(1,), hpo_batch_sizes=(32,), logging_steps=5) | changes
+    settings = dict(hpo_trials=2, hpo_epochs=(1,), hpo_batch_sizes=(32,), logging_steps=5, workers=1) | changes
     return resolve_profile("smoke", **settings)
 
 
