@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score
 from tqdm.auto import tqdm
 
@@ -25,14 +27,152 @@ MODELS = (
 )
 """Every model the report compares, from the floor to the tuned fine-tune, in that order."""
 TRAINED_FOLDERS = {"finetune_seed_recipe": "finetune", "finetune_tuned": "tuned"}
+"""The two fine-tuned configurations and the run folder of their profile-seed run (other seeds: `<folder>-seed<n>`)."""
 SERVED = "finetune_tuned_served"
 """The tuned model as `EmotionClassifier.from_folder` serves it: on the back end chosen on validation."""
+ENSEMBLES = {"ensemble_seed_recipe": "finetune_seed_recipe", "ensemble_tuned": "finetune_tuned"}
+"""Each configuration's seeds as one model: their class probabilities averaged."""
+
+
+def seed_model_name(configuration: str, seed: int, profile: Profile) -> str:
+    """`finetune_tuned` for the profile's own seed, `finetune_tuned_seed43` for the others."""
+    return configuration if seed == profile.seed else f"{configuration}_seed{seed}"
+
+
+def fine_tuned_folders(profile: Profile) -> dict[str, dict[str, Path]]:
+    """{configuration: {model name: run folder}} for every seed of both fine-tuned configurations."""
+    from helpers.training import seed_run_dir, seeds_of
+
+    return {
+        configuration: {
+            seed_model_name(configuration, seed, profile): seed_run_dir(profile, kind, seed)
+            for seed in seeds_of(profile)
+        }
+        for configuration, kind in TRAINED_FOLDERS.items()
+    }
+
+
+TFIDF = "tfidf_logreg"
+"""The TF-IDF baseline, the yardstick of every claim."""
+
+
+def seed_summary(
+    scores: dict[str, dict[str, dict[str, float]]], folders: dict[str, dict[str, Path]], metrics: Sequence[str]
+) -> dict[str, Any]:
+    """Per configuration: each seed's `metrics` on each split, then their mean and sample standard deviation."""
+    summary: dict[str, Any] = {}
+    for configuration, members in folders.items():
+        per_seed = {
+            name: {split: {m: scores[name][split][m] for m in metrics} for split in scores[name]} for name in members
+        }
+        splits = next(iter(per_seed.values()))
+        summary[configuration] = {
+            "seeds": per_seed,
+            **{
+                statistic: {
+                    split: {m: float(function([per_seed[n][split][m] for n in members])) for m in metrics}
+                    for split in splits
+                }
+                for statistic, function in (
+                    ("mean", np.mean),
+                    ("sd", lambda v: np.std(v, ddof=1) if len(v) > 1 else 0.0),
+                )
+            },
+        }
+    return summary
+
+
+def seeds_frame(summary: dict[str, Any]) -> pd.DataFrame:
+    """`seed_summary` as a table: a row per configuration and split, each seed's accuracy (seeds in the profile's
+    order), then mean ± sd of each metric."""
+    rows = {}
+    for configuration, result in summary.items():
+        for split in result["mean"]:
+            rows[(configuration, split)] = {
+                **{
+                    f"seed {index} accuracy": f"{scores[split]['accuracy']:.4f}"
+                    for index, scores in enumerate(result["seeds"].values(), start=1)
+                },
+                **{
+                    f"mean ± sd {metric}": f"{result['mean'][split][metric]:.4f} ± {result['sd'][split][metric]:.4f}"
+                    for metric in result["mean"][split]
+                },
+            }
+    return pd.DataFrame(rows).T.fillna("")
+
+
+def chosen_classifier(chosen: dict[str, Any], max_length: int) -> Any:
+    """The model notebook 05 chose (`metrics.json`'s "chosen"), in float32: one saved model, or its seeds'
+    ensemble."""
+    from helpers.inference import EmotionClassifier, SeedEnsemble
+
+    members = [
+        EmotionClassifier.from_folder(Path(folder) / "model", max_length=max_length, backend="fp32")
+        for folder in chosen["folders"]
+    ]
+    return members[0] if len(members) == 1 else SeedEnsemble(members)
+
+
+def ensemble_probabilities(
+    probabilities: dict[str, dict[str, np.ndarray]], members: dict[str, list[str]]
+) -> dict[str, dict[str, np.ndarray]]:
+    """{ensemble: {split: mean of its members' probabilities}} (`members`: ensemble name to model names)."""
+    return {
+        ensemble: {
+            split: np.mean([probabilities[m][split] for m in names], axis=0) for split in probabilities[names[0]]
+        }
+        for ensemble, names in members.items()
+    }
+
+
+def choose_model(validation_scores: dict[str, dict[str, float]], candidates: Sequence[str], metric: str) -> str:
+    """The candidate with the best validation `metric` (ties: the first listed): the model notebooks 05 and 06
+    analyse. Only validation scores are passed in, so the test split cannot take part in the choice."""
+    return max(candidates, key=lambda name: (validation_scores[name][metric], -list(candidates).index(name)))
+
+
+def seed_and_sample_bootstrap(
+    references: Sequence[int],
+    predictions_a: Sequence[Sequence[int]],
+    predictions_b: Sequence[Sequence[int]],
+    resamples: int = 2000,
+    seed: int = 0,
+) -> dict[str, float]:
+    """How much configuration A's mean accuracy over its seeds exceeds B's, accounting for both sources of chance.
+
+    Each resample draws the test texts with replacement (the same texts for both, since they are scored on one
+    test set) and, independently, each configuration's seeds with replacement; the statistic is the difference of
+    the mean accuracies of the drawn seeds on the drawn texts. Returns the observed difference, the 95% percentile
+    interval and the share of resamples in which A does not beat B. Written by hand: scipy's `bootstrap` resamples
+    one axis of paired data, not two nested sources at once.
+    """
+    refs = np.asarray(references)
+    right_a = np.asarray(predictions_a) == refs  # (seeds, texts)
+    right_b = np.asarray(predictions_b) == refs
+    rng = np.random.default_rng(seed)
+    differences = np.empty(resamples)
+    for index in range(resamples):
+        texts = rng.integers(0, len(refs), len(refs))
+        seeds_a = rng.integers(0, len(right_a), len(right_a))
+        seeds_b = rng.integers(0, len(right_b), len(right_b))
+        differences[index] = right_a[seeds_a][:, texts].mean() - right_b[seeds_b][:, texts].mean()
+    low, high = np.percentile(differences, [2.5, 97.5])
+    return {
+        "difference": float(right_a.mean() - right_b.mean()),
+        "ci95_low": float(low),
+        "ci95_high": float(high),
+        "share_not_better": float((differences <= 0).mean()),
+        "seeds_a": len(right_a),
+        "seeds_b": len(right_b),
+        "resamples": resamples,
+    }
 
 
 def model_probabilities(
     profile: Profile, tokenizer: Any, texts: dict[str, list[str]]
 ) -> dict[str, dict[str, np.ndarray]]:
-    """Class probabilities of every saved model on each split in `texts`: {model: {split: array}}.
+    """Class probabilities of every saved model, every seed of the fine-tuned ones included, on each split in
+    `texts`: {model: {split: array}}.
 
     The fine-tuned models read their texts with the tokenizer saved beside their weights (checked to fit
     them); `tokenizer`, the profile's, serves the frozen encoder and the untrained head, as in notebook 02.
@@ -48,10 +188,11 @@ def model_probabilities(
     frozen = load_baseline(folder / "frozen_encoder_logreg.joblib")
     device = best_device()
     networks = {"untrained_head": (build_model(profile, vocab_size=len(tokenizer)).to(device), tokenizer)}
-    for name, sub in TRAINED_FOLDERS.items():
-        model, own_tokenizer = load_model_folder(run_dir(profile.name, sub) / "model")
-        networks[name] = (model.to(device), own_tokenizer)
-    result: dict[str, dict[str, np.ndarray]] = {name: {} for name in MODELS}
+    for folders in fine_tuned_folders(profile).values():
+        for name, folder in folders.items():
+            model, own_tokenizer = load_model_folder(folder / "model")
+            networks[name] = (model.to(device), own_tokenizer)
+    result: dict[str, dict[str, np.ndarray]] = {name: {} for name in (*MODELS, *networks)}
     for split, rows in tqdm(texts.items(), desc="evaluation", unit="split", disable=not show_progress()):
         result["majority_class"][split] = majority.predict_proba(np.zeros((len(rows), 1)))
         result["tfidf_logreg"][split] = tfidf.predict_proba(rows)

@@ -9,7 +9,7 @@ less than a two-epoch one, so the two are not comparable there.
 Trials run in worker processes (`helpers.workers`) that share the study. A worker claims a trial under a
 file lock, so the search runs exactly the trials asked for; a worker that dies mid-trial stops sending
 heartbeats, and the next claim fails its trial and queues its parameters again (Optuna's heartbeat and
-`RetryFailedTrialCallback`).
+`RetryHeartbeatStaleTrialCallback`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import optuna
 import pandas as pd
 from datasets import DatasetDict
 from filelock import FileLock
-from optuna.storages import RDBStorage, RetryFailedTrialCallback, fail_stale_trials
+from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback, fail_stale_trials
 from transformers import PreTrainedTokenizerBase, TrainerCallback
 
 from helpers.data import stratified_subset
@@ -152,12 +152,13 @@ def open_study(
     A new study starts with `covering_trials` enqueued. Each worker samples with its own seed.
     """
     folder.mkdir(parents=True, exist_ok=True)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)  # heartbeats are "experimental"
     storage = RDBStorage(
         f"sqlite:///{folder / 'study.db'}",
         engine_kwargs={"connect_args": {"timeout": 60}},  # two workers writing at once wait instead of failing
         heartbeat_interval=heartbeat[0],
         grace_period=heartbeat[1],
-        heartbeat_stale_trial_callback=RetryFailedTrialCallback(max_retry=3),
+        heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=3),
     )
     search_fingerprint = fingerprint(identity)
     name = f"emotion-{profile.name}-{search_fingerprint}"
@@ -260,7 +261,7 @@ def search_worker(
         if action == "stop":
             return ran
         if action == "wait":
-            time.sleep(heartbeat[0])
+            time.sleep(min(heartbeat[0], 2))  # a cheap query: see soon whether the running trials finished
 
 
 def run_search(
@@ -337,15 +338,15 @@ def dimension_coverage(study: optuna.Study, profile: Profile) -> dict[str, Any]:
 
 
 def subset_versus_full(
-    study: optuna.Study, configurations: dict[str, tuple[dict[str, Any], list[Any]]]
+    study: optuna.Study, configurations: dict[str, tuple[dict[str, Any], list[dict[str, float]]]]
 ) -> list[dict[str, Any]]:
-    """For each named configuration (its parameters and its full-data `TrainingResult`s, one per seed): the score
-    of its trial on the subset beside the mean and spread of its full-data validation scores."""
+    """For each named configuration (its parameters and its full-data best validation scores, one per seed): the
+    score of its trial on the subset beside the mean and spread of its full-data validation scores."""
     ranked = ranked_trials(study)
     rows = []
-    for name, (params, results) in configurations.items():
+    for name, (params, validations) in configurations.items():
         trial = next((t for t in ranked if t.params == params), None)
-        scores = [result.best_validation[SELECTION_METRIC] for result in results]
+        scores = [validation[SELECTION_METRIC] for validation in validations]
         rows.append(
             {
                 "configuration": name,

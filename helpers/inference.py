@@ -603,7 +603,25 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     return exp / exp.sum(axis=-1, keepdims=True)
 
 
-class EmotionClassifier:
+class RankedPredictions:
+    """`predict` for anything with `predict_proba`: the top emotions of each text with their probabilities."""
+
+    def predict_proba(self, texts: str | Sequence[str], batch_size: int = 64) -> np.ndarray:
+        raise NotImplementedError
+
+    def predict(self, texts: str | Sequence[str], top_k: int = 1, batch_size: int = 64) -> list[list[dict[str, Any]]]:
+        """For each text, the `top_k` emotions with their probabilities, most likely first."""
+        if not isinstance(top_k, int) or not 1 <= top_k <= len(LABEL_NAMES):
+            raise ValueError(f"top_k must be an integer from 1 to {len(LABEL_NAMES)}, got {top_k!r}")
+        probabilities = self.predict_proba(texts, batch_size)
+        ranked = np.argsort(-probabilities, axis=1)[:, :top_k]
+        return [
+            [{"label": LABEL_NAMES[j], "score": float(row[j])} for j in order]
+            for row, order in zip(probabilities, ranked)
+        ]
+
+
+class EmotionClassifier(RankedPredictions):
     """A saved fine-tuned model, ready to name the emotion of any list of texts."""
 
     def __init__(
@@ -662,13 +680,16 @@ class EmotionClassifier:
         )
         return softmax(logits)
 
-    def predict(self, texts: str | Sequence[str], top_k: int = 1, batch_size: int = 64) -> list[list[dict[str, Any]]]:
-        """For each text, the `top_k` emotions with their probabilities, most likely first."""
-        if not isinstance(top_k, int) or not 1 <= top_k <= len(LABEL_NAMES):
-            raise ValueError(f"top_k must be an integer from 1 to {len(LABEL_NAMES)}, got {top_k!r}")
-        probabilities = self.predict_proba(texts, batch_size)
-        ranked = np.argsort(-probabilities, axis=1)[:, :top_k]
-        return [
-            [{"label": LABEL_NAMES[j], "score": float(row[j])} for j in order]
-            for row, order in zip(probabilities, ranked)
-        ]
+
+class SeedEnsemble(RankedPredictions):
+    """Several seeds of one configuration as one model, their probabilities averaged: notebook 05's ensembles."""
+
+    def __init__(self, members: Sequence[EmotionClassifier]) -> None:
+        if not members:
+            raise ValueError("an ensemble needs at least one member")
+        self.members = list(members)
+        self.tokenizer = self.members[0].tokenizer
+        self.max_length = self.members[0].max_length
+
+    def predict_proba(self, texts: str | Sequence[str], batch_size: int = 64) -> np.ndarray:
+        return np.mean([member.predict_proba(texts, batch_size) for member in self.members], axis=0)

@@ -337,6 +337,12 @@ def seed_table(results: Sequence[TrainingResult]) -> pd.DataFrame:
     return pd.concat([rows, rows.agg(["mean", "std"])]).round(4)
 
 
+def mean_sd(validations: Sequence[dict[str, float]]) -> dict[str, str]:
+    """The headline metrics and loss over seeds, as "mean ± sample standard deviation"."""
+    frame = pd.DataFrame(list(validations))[[*HEADLINE, "loss"]]
+    return {metric: f"{frame[metric].mean():.4f} ± {frame[metric].std():.4f}" for metric in frame}
+
+
 def _train(
     profile: Profile,
     tokenized: DatasetDict,

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import optuna
 import pytest
 from datasets import DatasetDict
-from optuna.storages import RetryFailedTrialCallback
+from optuna.storages import RetryHeartbeatStaleTrialCallback
 from optuna.trial import TrialState
 
 from helpers.hpo import (
@@ -76,7 +76,7 @@ def test_worker_killed_mid_trial_leaves_it_failed_and_its_parameters_finished_by
     assert search_worker(**job) >= 1  # another worker joins, fails the dead trial and runs its parameters again
     trials = {t.number: t for t in study.get_trials()}
     assert trials[killed.number].state == TrialState.FAIL
-    rerun = [t for t in trials.values() if RetryFailedTrialCallback.retried_trial_number(t) == killed.number]
+    rerun = [t for t in trials.values() if RetryHeartbeatStaleTrialCallback.retried_trial_number(t) == killed.number]
     assert [t.params for t in rerun] == [killed.params]
     assert len(rerun) == 1 and rerun[0].state in (TrialState.COMPLETE, TrialState.PRUNED)
     assert finished_trials(study) == cfg.hpo_trials  # exactly the trials asked for: none lost, none extra
