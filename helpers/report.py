@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from helpers import LABEL_NAMES
-from helpers.evaluation import MODELS, SERVED
+from helpers.evaluation import ENSEMBLES, MODELS, SERVED
 from helpers.machine import describe
 from helpers.paths import FIGURES_DIR, PROJECT_ROOT, REPORT_DIR, runs_root
 
@@ -32,7 +32,10 @@ MODEL_TITLES = {
     "finetune_seed_recipe": "Fine-tuned, seed recipe",
     "finetune_tuned": "Fine-tuned, tuned by Optuna",
     SERVED: "Tuned, as served by default",
+    "ensemble_seed_recipe": "Seed recipe, its seeds' ensemble",
+    "ensemble_tuned": "Tuned, its seeds' ensemble",
 }
+CONFIGURATION_TITLES = {"finetune_seed_recipe": "seed recipe", "finetune_tuned": "tuned"}
 SECTIONS = (
     "Introduction",
     "Data",
@@ -143,11 +146,13 @@ def _val(a: dict[str, Any], model: str) -> dict[str, Any]:
 
 
 def headline_rows(metrics: dict[str, Any]) -> list[list[str]]:
-    """Test accuracy, weighted F1, macro F1 and loss of every model, with 95% intervals."""
+    """Test accuracy, weighted F1, macro F1 and loss of every model (the fine-tuned ones with the profile's seed),
+    with 95% intervals; the model chosen on validation for analysis is marked."""
     rows = []
-    for model in (name for name in (*MODELS, SERVED) if name in metrics["models"]):
+    chosen = metrics.get("chosen", {}).get("name")
+    for model in (name for name in (*MODELS, *ENSEMBLES, SERVED) if name in metrics["models"]):
         test = metrics["models"][model]["test"]
-        cells = [MODEL_TITLES[model]]
+        cells = [MODEL_TITLES[model] + (" **(chosen on validation)**" if model == chosen else "")]
         for key in ("accuracy", "f1_weighted", "f1_macro", "loss"):
             low, high = test["ci95"][key]
             cells.append(f"{f4(test[key])} [{f4(low)}, {f4(high)}]")
@@ -319,6 +324,21 @@ def _finetune(w: ReportWriter) -> None:
         ),
     )
     w.figure("finetune_loss", "Seed recipe: training loss per logging step and validation loss per epoch.")
+    seeds = a["metrics"].get("seeds", {}).get("finetune_seed_recipe")
+    if seeds:
+        w.add(
+            f"The table above is the run with the profile's seed. The recipe was trained with {len(seeds['seeds'])} "
+            "seeds, side by side in worker processes; their validation scores:",
+            _seed_rows(seeds, "validation"),
+        )
+
+
+def _seed_rows(summary: dict[str, Any], split: str) -> str:
+    """One row per seed and a mean ± sd row, for one configuration and split."""
+    metrics = ("accuracy", "f1_weighted", "f1_macro")
+    rows = [[name, *(f4(scores[split][m]) for m in metrics)] for name, scores in summary["seeds"].items()]
+    rows.append(["mean ± sd", *(f"{f4(summary['mean'][split][m])} ± {f4(summary['sd'][split][m])}" for m in metrics)])
+    return table(["model (seed)", "accuracy", "F1 weighted", "F1 macro"], rows)
 
 
 def _search(w: ReportWriter) -> None:
@@ -342,23 +362,68 @@ def _search(w: ReportWriter) -> None:
         )
     trial_rows = s["trial_train_rows"]
     subset = f"a stratified subset of {trial_rows:,} training texts" if trial_rows else "the full training split"
+    states = [t["state"] for t in s["trials"]]
     w.add(
         "## Hyperparameter search",
         f"Optuna searched learning rate ({space['learning_rate'][0]:g} to {space['learning_rate'][1]:g}, log scale), "
         f"batch size {space['batch_size']} and epochs {space['epochs']}. Objective: **{s['objective']}** of a "
-        f"trial's best epoch, direction **{s['direction']}**; sampler {s['sampler']} (seeded), pruner "
-        f"{s['pruner']} fed each epoch's score; {s['trials_requested']} trials, each trained on {subset}. The "
-        "study is stored in SQLite in the run folder, so an interrupted search resumes with its finished trials.",
+        f"trial's best epoch, direction **{s['direction']}**; {s['trials_requested']} trials, each trained on "
+        f"{subset}. The first trials were enqueued so that every batch size and epoch count is tried at least once "
+        "(the seed recipe among them); then TPE (seeded per worker) proposed. The median pruner compares a trial "
+        "only with finished trials of the same number of epochs, at the same epoch, and never prunes a last "
+        "epoch: a long schedule is not cut for trailing short ones whose learning rate has decayed further. "
+        "Trials ran in parallel worker processes sharing the study's SQLite storage.",
+        f"**{states.count('COMPLETE')} trials completed and {states.count('PRUNED')} were pruned** "
+        f"({states.count('FAIL')} failed).",
         table(
             ["trial", "state", "learning rate", "batch", "epochs", "objective", "epochs run"],
             rows,
             "rlrrrrr",
         ),
-        f"Best trial: {s['best_params']} with validation weighted F1 {f4(s['best_value'])} on the trial subset. "
-        f"Retrained on the full training split, this configuration reached a validation weighted F1 of "
-        f"{f4(tuned['best_validation']['f1_weighted'])} (seed recipe: "
-        f"{f4(a['finetune']['best_validation']['f1_weighted'])}) in {tuned['train_seconds'] / 60:.1f} minutes.",
     )
+    coverage = s.get("coverage")
+    if coverage:
+        cover_rows = [
+            [f"{dimension} = {value}", counts["complete"], counts["pruned"]]
+            for dimension in ("batch_size", "epochs")
+            for value, counts in coverage[dimension].items()
+        ]
+        rates = coverage["learning_rate"]
+        w.add(
+            "Values each dimension reached (trials completed and pruned with it); the completed trials' learning "
+            f"rates spanned {rates['completed_min']:.2e} to {rates['completed_max']:.2e}:",
+            table(["value", "completed", "pruned"], cover_rows, "lrr"),
+        )
+    w.add(
+        f"Best trial: {s['best_params']} with validation weighted F1 {f4(s['best_value'])} on the trial subset. "
+        f"Retrained on the full training split with the profile's seed, it reached a validation weighted F1 of "
+        f"{f4(tuned['best_validation']['f1_weighted'])} in {tuned['train_seconds'] / 60:.1f} minutes.",
+    )
+    retrained = s.get("retrained")
+    if retrained:
+        objective = s["objective"]
+        rows = [
+            [
+                r["configuration"],
+                f"{r['learning_rate']:.2e}, {r['batch_size']}, {r['epochs']}",
+                r["subset_rank"] if r["subset_rank"] else "—",
+                f4(r[f"subset {objective}"]) if r[f"subset {objective}"] is not None else "—",
+                f"{f4(r[f'full {objective} mean'])}"
+                + (f" ± {f4(r[f'full {objective} sd'])}" if r[f"full {objective} sd"] is not None else ""),
+                r["seeds"],
+            ]
+            for r in retrained
+        ]
+        w.add(
+            "**Did the subset predict the full data?** Each configuration trained on the full training split, beside "
+            "its trial's score on the subset (rank among completed trials). Full-data scores are means ± sd over "
+            "seeds where there are several.",
+            table(
+                ["configuration", "lr, batch, epochs", "subset rank", "subset score", "full-data score", "seeds"],
+                rows,
+                "llrrrr",
+            ),
+        )
     w.figure("hpo_history", "Optuna: objective value per trial and best so far.")
     w.figure("hpo_parallel", "Optuna: each trial's parameters and objective.")
     w.figure("hpo_importances", "Optuna: parameter importances (fANOVA; indicative only with this few trials).")
@@ -375,6 +440,36 @@ def _results(w: ReportWriter) -> None:
         headline_table(m),
     )
     w.figure("models_test", "Every model on the test split.")
+    seeds = m.get("seeds")
+    if seeds:
+        for configuration, summary in seeds.items():
+            w.add(
+                f"**Seeds, {CONFIGURATION_TITLES.get(configuration, configuration)}**, on the test split:",
+                _seed_rows(summary, "test"),
+            )
+    gain = m.get("search_gain")
+    if gain:
+        established = gain["ci95_low"] > 0
+        w.add(
+            "**Does the search beat the seed recipe?** Over their seeds, the tuned configuration's mean test "
+            f"accuracy differs from the seed recipe's by {100 * gain['difference']:+.2f} points. A bootstrap that "
+            f"resamples both the test texts and each configuration's seeds ({gain['resamples']:,} resamples) puts "
+            f"the difference between {100 * gain['ci95_low']:+.2f} and {100 * gain['ci95_high']:+.2f} points (95%), "
+            f"and the tuned configuration fails to beat the seed recipe in {pct(gain['share_not_better'])} of "
+            "resamples. "
+            + (
+                "The gain holds beyond the chance of seeds and of test-set sampling."
+                if established
+                else "The interval includes zero: with this many seeds and test texts, the gain is not established."
+            ),
+        )
+    chosen = m.get("chosen")
+    if chosen:
+        w.add(
+            f"**The model analysed below** is `{chosen['name']}`, chosen by {chosen['rule']} (validation "
+            f"weighted F1 {f4(_val(a, chosen['name'])['f1_weighted'])}, accuracy "
+            f"{f4(_val(a, chosen['name'])['accuracy'])}), before any test score was read.",
+        )
     served = m.get("served_backend")
     if served:
         agreement, bounds = served["agreement"], served["bounds"]
@@ -394,26 +489,27 @@ def _results(w: ReportWriter) -> None:
         for pair, test in m["mcnemar"].items()
     ]
     w.add(
-        "McNemar's exact test (A is the tuned model):",
-        table(["comparison", "only A right", "only B right", "p-value"], rows),
+        "McNemar's exact test (A is the first model of each pair):",
+        table(["comparison (A vs B)", "only A right", "only B right", "p-value"], rows),
     )
-    tuned = _test(a, "finetune_tuned")
+    analysed = chosen["name"] if chosen else "finetune_tuned"
+    tuned = _test(a, analysed)
     w.add(
-        "Per class, the tuned model on the test split:",
+        f"Per class, `{analysed}` on the test split:",
         table(
             ["emotion", "precision", "recall", "F1"],
             [[n, f4(tuned[f"precision_{n}"]), f4(tuned[f"recall_{n}"]), f4(tuned[f"f1_{n}"])] for n in LABEL_NAMES],
         ),
     )
-    w.figure("confusion_normalised", "Tuned model: confusion matrix on the test split, rows normalised (recall).")
-    w.figure("confusion_counts", "Tuned model: confusion matrix on the test split, counts.")
+    w.figure("confusion_normalised", f"{analysed}: confusion matrix on the test split, rows normalised (recall).")
+    w.figure("confusion_counts", f"{analysed}: confusion matrix on the test split, counts.")
     c = m["calibration"]
     w.add(
-        f"**Calibration.** The tuned model's expected calibration error on the test split is {f4(c['ece_before'])}. "
+        f"**Calibration.** `{analysed}`'s expected calibration error on the test split is {f4(c['ece_before'])}. "
         f"Temperature scaling fitted on validation (T = {c['temperature']:.3f}) changes it to {f4(c['ece_after'])} "
         f"and the test loss from {f4(c['loss_before'])} to {f4(c['loss_after'])}, without changing any prediction.",
     )
-    w.figure("reliability", "Reliability diagram of the tuned model before and after temperature scaling.")
+    w.figure("reliability", f"Reliability diagram of {analysed} before and after temperature scaling.")
     bench = a["benchmarks"]
     if bench and bench["inference"].get("split") == "validation":
         _benchmarks(w, bench)
@@ -525,12 +621,9 @@ def _limitations(w: ReportWriter) -> None:
         "- **Small classes.** Love and surprise have far fewer examples; their scores are the least certain.\n"
         "- **The machine.** Float rounding differs between CPUs (AVX2 against AVX-512 kernels), so a re-run on "
         "another CPU trains a slightly different model; the hardware line below names this run's.\n"
-        "- **One seed, one small search.** Each number comes from one training run; seed-to-seed variation is "
-        "not measured here. The bootstrap intervals cover test-set sampling only.\n"
-        "- **Pruning across schedules.** The median pruner compares trials at the same epoch even when their "
-        "schedules differ in length: after one epoch a four-epoch trial has decayed its learning rate less than a "
-        "two-epoch one, so long schedules can be pruned before they catch up. The trials were also trained on a "
-        "subset, which favours short, fast-learning configurations.",
+        "- **Few seeds, a small search.** Each fine-tuned configuration was trained with a handful of seeds, so "
+        "their standard deviations are themselves rough; the search ran a dozen trials on a subset of the training "
+        "texts, which favours configurations that learn fast.",
     )
 
 
