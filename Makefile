@@ -96,7 +96,7 @@ $(EXECUTED)/05_evaluation.ipynb: helpers/evaluation.py helpers/metrics.py helper
 	helpers/training.py helpers/identity.py \
 	helpers/modelcard.py $(EXECUTED)/01_data.ipynb $(EXECUTED)/02_baselines.ipynb $(EXECUTED)/04_hpo.ipynb
 $(EXECUTED)/06_error_analysis.ipynb: helpers/analysis.py helpers/inference.py helpers/training.py \
-	$(EXECUTED)/05_evaluation.ipynb
+	helpers/ood.py helpers/evaluation.py helpers/metrics.py data/out_of_domain.csv $(EXECUTED)/05_evaluation.ipynb
 
 $(EXECUTED)/%.ipynb: notebooks/%.ipynb $(COMMON) | setup
 	@mkdir -p $(@D)

@@ -168,3 +168,17 @@ def plot_token_importance(examples: Sequence[tuple[Sequence[str], Sequence[float
         axis.set_ylabel("probability drop")
     figure.tight_layout()
     return figure
+
+
+def plot_recall_by_condition(recall: pd.DataFrame, title: str) -> Figure:
+    """Recall per emotion, one bar per condition (columns of `recall`; a `texts` column is ignored)."""
+    long = (
+        recall.drop(columns="texts", errors="ignore")
+        .reset_index(names="emotion")
+        .melt(id_vars="emotion", var_name="condition", value_name="recall")
+    )
+    figure, axes = plt.subplots(figsize=(9, 4))
+    sns.barplot(long, x="emotion", y="recall", hue="condition", ax=axes)
+    axes.set(title=title, ylim=(0, 1.05), xlabel="")
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3, fontsize=9, frameon=False)
+    return figure

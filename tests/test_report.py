@@ -11,7 +11,7 @@ import pytest
 
 from helpers.evaluation import ENSEMBLES, MODELS, SERVED
 from helpers.inference import BACKENDS
-from helpers.report import MODEL_TITLES, SECTIONS, ReportInputError, build_report
+from helpers.report import MODEL_TITLES, SECTIONS, ReportInputError, _out_of_domain_result, build_report, f4
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("0*.ipynb"))
 
@@ -62,6 +62,22 @@ def test_headline_numbers_equal_the_metrics_json(report: dict[str, Path]) -> Non
         test = metrics["models"][model]["test"]
         expected = [test[k] for k in ("accuracy", "f1_weighted", "f1_macro", "loss")]
         assert shown == pytest.approx(expected, abs=5e-5), model
+
+
+def test_out_of_domain_numbers_come_from_the_analysis(report: dict[str, Path], smoke_run: Path) -> None:
+    ood = json.loads((smoke_run / "error_analysis" / "analysis.json").read_text())["out_of_domain"]
+    lines = report["markdown"].read_text().split("\n")
+    assert "### Out-of-domain text" in lines and any(line.startswith("- **Ordinary writing.**") for line in lines)
+    for condition, key in (("as typed", "raw"), ("normalised", "normalised")):
+        row = next(line for line in lines if line.startswith(f"| hand-written, {condition} | "))
+        cells = row.strip("| ").split(" | ")
+        assert cells[1] == str(ood["texts"]) and cells[2].startswith(f4(ood[key]["accuracy"]) + " [")
+        assert cells[3].startswith(f4(ood[key]["f1_macro"]) + " [") and cells[4] == f"{ood[key]['gap_points']:.1f}"
+
+
+def test_an_analysis_without_out_of_domain_results_names_notebook_06() -> None:
+    with pytest.raises(ReportInputError, match="06_error_analysis"):
+        _out_of_domain_result({"analysis": {}})
 
 
 def test_html_is_one_self_contained_file(report: dict[str, Path]) -> None:
