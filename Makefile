@@ -89,8 +89,8 @@ COMMON := helpers/__init__.py helpers/profiles.py helpers/paths.py helpers/noteb
 	helpers/machine.py helpers/device.py helpers/colab.py
 $(EXECUTED)/01_data.ipynb: helpers/audit.py helpers/modeling.py
 $(EXECUTED)/02_baselines.ipynb: helpers/baselines.py helpers/metrics.py helpers/modeling.py helpers/inference.py
-$(EXECUTED)/03_finetune.ipynb: helpers/training.py helpers/identity.py helpers/metrics.py helpers/modeling.py
-$(EXECUTED)/04_hpo.ipynb: helpers/hpo.py helpers/training.py helpers/identity.py helpers/metrics.py helpers/modeling.py \
+$(EXECUTED)/03_finetune.ipynb: helpers/training.py helpers/identity.py helpers/metrics.py helpers/modeling.py helpers/workers.py
+$(EXECUTED)/04_hpo.ipynb: helpers/hpo.py helpers/training.py helpers/identity.py helpers/metrics.py helpers/modeling.py helpers/workers.py \
 	$(EXECUTED)/03_finetune.ipynb
 $(EXECUTED)/05_evaluation.ipynb: helpers/evaluation.py helpers/metrics.py helpers/baselines.py helpers/inference.py \
 	helpers/training.py helpers/identity.py \
