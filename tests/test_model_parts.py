@@ -113,7 +113,7 @@ def test_tokenizer_that_does_not_fit_is_refused_naming_both(custom_run: Path, tm
 
 def test_evaluation_scores_a_model_with_its_own_tokenizer(custom_run: Path, custom_tokenizer, easy_data) -> None:
     """A run trained with another tokenizer than the profile's gets its own numbers in notebook 05's scoring."""
-    cfg = resolve_profile("smoke")
+    cfg = resolve_profile("smoke", seeds=1)  # one run per configuration: the profile seed's folders
     texts = list(easy_data["test"]["text"])
     labels = list(easy_data["test"]["label"])
     baselines = run_dir(cfg.name, "baselines")
