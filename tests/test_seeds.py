@@ -1,0 +1,84 @@
+"""Several seeds per configuration, trained in parallel workers; their ensembles, the choice of the analysed model
+on validation, and the comparison of two configurations over seeds and test texts."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from datasets import DatasetDict
+
+from helpers.evaluation import choose_model, ensemble_probabilities, seed_and_sample_bootstrap
+from helpers.modeling import load_tokenizer
+from helpers.profiles import resolve_profile
+from helpers.training import load_training_result, seed_run_dir, seeds_of, tokenize_splits, train_seeds
+from helpers.workers import threads_per_job
+
+
+def test_seeds_train_side_by_side_into_their_own_folders_and_finished_runs_are_reused(easy_data: DatasetDict) -> None:
+    cfg = resolve_profile("smoke", seeds=2, workers=2, logging_steps=5)
+    tokenizer = load_tokenizer(cfg)
+    tokenized = tokenize_splits(easy_data, tokenizer, cfg.max_length)
+    recipe = {"learning_rate": 2e-3, "batch_size": 16, "epochs": 2}
+    results, extra = train_seeds(cfg, tokenized, tokenizer, "finetune", recipe)
+    assert extra == [] and [r.seed for r in results] == seeds_of(cfg) == [42, 43]
+    folders = [seed_run_dir(cfg, "finetune", seed) for seed in seeds_of(cfg)]
+    assert [f.name for f in folders] == ["finetune", "finetune-seed43"]
+    saved = [load_training_result(folder, easy_data) for folder in folders]
+    assert [run["identity"]["settings"]["seed"] for run in saved] == [42, 43]
+    assert saved[0]["fingerprint"] != saved[1]["fingerprint"]
+    assert not any(r.reused for r in results)
+
+    again, _ = train_seeds(cfg, tokenized, tokenizer, "finetune", recipe)  # the same runs: nothing to train
+    assert all(r.reused for r in again)
+    assert [r.fingerprint for r in again] == [r.fingerprint for r in results]
+    assert [r.best_validation for r in again] == [r.best_validation for r in results]
+
+    other, _ = train_seeds(replace(cfg, workers=1), tokenized, tokenizer, "finetune", {**recipe, "epochs": 1})
+    assert not any(r.reused for r in other)  # another configuration replaces them
+
+
+@pytest.mark.parametrize(
+    ("jobs", "workers", "cores", "expected"),
+    [(3, 2, 2, [1, 1, 2]), (4, 2, 2, [1, 1, 1, 1]), (1, 2, 2, [2]), (5, 2, 8, [4, 4, 4, 4, 8])],
+)
+def test_the_cores_are_shared_among_the_jobs_that_run_together(jobs, workers, cores, expected) -> None:
+    assert threads_per_job(jobs, workers, cores) == expected
+
+
+def test_the_analysed_model_is_the_best_on_validation_first_listed_on_a_tie() -> None:
+    validation = {"a": {"f1_weighted": 0.90}, "b": {"f1_weighted": 0.93}, "c": {"f1_weighted": 0.93}}
+    assert choose_model(validation, ["a", "b", "c"], "f1_weighted") == "b"
+    assert choose_model(validation, ["c", "b", "a"], "f1_weighted") == "c"
+    assert choose_model(validation, ["a"], "f1_weighted") == "a"
+
+
+def test_an_ensemble_averages_its_members_probabilities() -> None:
+    probabilities = {
+        "x": {"test": np.array([[0.8, 0.2], [0.4, 0.6]])},
+        "y": {"test": np.array([[0.2, 0.8], [0.0, 1.0]])},
+    }
+    ensembles = ensemble_probabilities(probabilities, {"both": ["x", "y"]})
+    np.testing.assert_allclose(ensembles["both"]["test"], [[0.5, 0.5], [0.2, 0.8]])
+
+
+def test_the_comparison_over_seeds_and_texts_counts_both_sources_of_chance() -> None:
+    labels = np.zeros(200, dtype=int)
+    right, wrong = np.zeros(200, dtype=int), np.ones(200, dtype=int)
+    always = seed_and_sample_bootstrap(labels, [right, right], [wrong, wrong], resamples=200)
+    assert always["difference"] == 1.0 and always["ci95_low"] == always["ci95_high"] == 1.0
+    assert always["share_not_better"] == 0.0
+
+    same = seed_and_sample_bootstrap(labels, [right, wrong], [right, wrong], resamples=400)
+    assert same["difference"] == 0.0 and same["share_not_better"] >= 0.5
+
+    # One configuration's seeds disagree wildly, the other's agree: the same mean difference of 0.25 is far less
+    # certain than when only the texts vary, because drawing seeds again can swap which one wins.
+    half = np.where(np.arange(200) < 100, 0, 1)
+    mostly = np.where(np.arange(200) < 150, 0, 1)
+    steady = seed_and_sample_bootstrap(labels, [mostly, mostly], [half, half], resamples=400)
+    unsteady = seed_and_sample_bootstrap(labels, [right, half], [half, half], resamples=400)
+    assert steady["difference"] == pytest.approx(unsteady["difference"]) == pytest.approx(0.25)
+    assert steady["ci95_low"] > 0.1 and steady["share_not_better"] == 0.0
+    assert unsteady["ci95_high"] - unsteady["ci95_low"] > 2 * (steady["ci95_high"] - steady["ci95_low"])
