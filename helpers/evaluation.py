@@ -17,7 +17,7 @@ from helpers.profiles import Profile
 
 MODELS = (
     "majority_class",
-    "tfidf_logreg",
+    "tfidf",
     "frozen_encoder_logreg",
     "untrained_head",
     "finetune_seed_recipe",
@@ -44,7 +44,7 @@ def model_probabilities(
 
     folder = run_dir(profile.name, "baselines")
     majority = load_baseline(folder / "majority_class.joblib")
-    tfidf = load_baseline(folder / "tfidf_logreg.joblib")
+    tfidf = load_baseline(folder / "tfidf.joblib")
     frozen = load_baseline(folder / "frozen_encoder_logreg.joblib")
     device = best_device()
     networks = {"untrained_head": (build_model(profile, vocab_size=len(tokenizer)).to(device), tokenizer)}
@@ -54,7 +54,7 @@ def model_probabilities(
     result: dict[str, dict[str, np.ndarray]] = {name: {} for name in MODELS}
     for split, rows in tqdm(texts.items(), desc="evaluation", unit="split", disable=not show_progress()):
         result["majority_class"][split] = majority.predict_proba(np.zeros((len(rows), 1)))
-        result["tfidf_logreg"][split] = tfidf.predict_proba(rows)
+        result["tfidf"][split] = tfidf.predict_proba(rows)
         result["frozen_encoder_logreg"][split] = frozen.predict_proba(encoder_embeddings(profile, tokenizer, rows))
         for name, (network, own_tokenizer) in networks.items():
             logits = batched_logits(network, own_tokenizer, rows, profile.eval_batch_size, profile.max_length)
