@@ -54,7 +54,7 @@ C_GRID: dict[str, tuple[float, ...]] = {
 data logistic regression scored best between 3 and 100, the linear SVM between 0.3 and 3 (at C = 10 the SVM
 scored lower and fitted slowest, and below the ranges both underfit)."""
 CLASS_WEIGHTS: tuple[str | None, ...] = (None, "balanced")
-MODEL_TITLES = {"logreg": "logistic regression", "linear_svm": "linear SVM"}
+CLASSIFIER_TITLES = {"logreg": "logistic regression", "linear_svm": "linear SVM"}
 
 
 class SoftmaxLinearSVC(ClassifierMixin, BaseEstimator):
@@ -176,7 +176,7 @@ def fit_tfidf(
 def describe_choice(chosen: Mapping[str, Any]) -> str:
     """The winning combination in words, e.g. for a notebook's printout and the report."""
     weights = "balanced class weights" if chosen["class_weight"] == "balanced" else "no class weights"
-    text = f"{chosen['features']} TF-IDF, {MODEL_TITLES[chosen['model']]} with C = {chosen['C']:g} and {weights}"
+    text = f"{chosen['features']} TF-IDF, {CLASSIFIER_TITLES[chosen['model']]} with C = {chosen['C']:g} and {weights}"
     if chosen.get("temperature") is not None:
         text += f"; probabilities: softmax of the margins at T = {chosen['temperature']:.3f} (fitted on validation)"
     return text
