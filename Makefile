@@ -88,12 +88,12 @@ clean-runs: ## Delete runs/PROFILE (models, studies, executed notebooks)
 COMMON := helpers/__init__.py helpers/profiles.py helpers/paths.py helpers/notebook.py helpers/plots.py helpers/data.py \
 	helpers/machine.py helpers/device.py helpers/colab.py
 $(EXECUTED)/01_data.ipynb: helpers/audit.py helpers/modeling.py
-$(EXECUTED)/02_baselines.ipynb: helpers/baselines.py helpers/metrics.py helpers/modeling.py helpers/inference.py
+$(EXECUTED)/02_baselines.ipynb: helpers/baselines.py helpers/tfidf.py helpers/metrics.py helpers/modeling.py helpers/inference.py
 $(EXECUTED)/03_finetune.ipynb: helpers/training.py helpers/identity.py helpers/metrics.py helpers/modeling.py helpers/workers.py
 $(EXECUTED)/04_hpo.ipynb: helpers/hpo.py helpers/training.py helpers/identity.py helpers/metrics.py helpers/modeling.py helpers/workers.py \
 	$(EXECUTED)/03_finetune.ipynb
 $(EXECUTED)/05_evaluation.ipynb: helpers/evaluation.py helpers/metrics.py helpers/baselines.py helpers/inference.py \
-	helpers/training.py helpers/identity.py \
+	helpers/tfidf.py helpers/training.py helpers/identity.py \
 	helpers/modelcard.py $(EXECUTED)/01_data.ipynb $(EXECUTED)/02_baselines.ipynb $(EXECUTED)/04_hpo.ipynb
 $(EXECUTED)/06_error_analysis.ipynb: helpers/analysis.py helpers/inference.py helpers/training.py \
 	helpers/ood.py helpers/evaluation.py helpers/metrics.py data/out_of_domain.csv $(EXECUTED)/05_evaluation.ipynb

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from itertools import combinations
 from pathlib import Path
 from typing import Any
@@ -35,11 +38,92 @@ def token_lengths(data: DatasetDict, tokenizer: PreTrainedTokenizerBase) -> dict
     }
 
 
+WORD = re.compile(r"[a-z]+")
+FEEL_FORMS = frozenset({"feel", "feels", "feeling", "feelings"})
+"""The present-tense verb and the noun; "felt" and misspellings such as "feelin" are not counted."""
+TEXT_FORM_RULES = {
+    "word": "a maximal run of the letters a-z after lower-casing",
+    "feel_word": "texts with the word 'feel' itself",
+    "feel_forms": "texts with any of the words " + ", ".join(f"'{w}'" for w in sorted(FEEL_FORMS)),
+    "feel_anywhere": "texts with the letters 'feel' anywhere, inside other words too ('feelin', 'unfeeling')",
+    "upper_case": "texts with any upper-case letter",
+    "punctuation": "texts with any Unicode punctuation character (categories P*: . , ! ? ' ’ \" - ( ) : ; _ …)",
+    "other_than_a_z_and_space": "texts with any character besides a-z and the space (digits, symbols, emoji too)",
+}
+"""How `text_form` counts, saved with its numbers so that nobody has to guess."""
+
+
+def words(text: str) -> list[str]:
+    """The text's words by `TEXT_FORM_RULES["word"]`: "I don't feel-good" -> i, don, t, feel, good."""
+    return WORD.findall(text.lower())
+
+
+def has_upper_case(text: str) -> bool:
+    return any(character.isupper() for character in text)
+
+
+def has_punctuation(text: str) -> bool:
+    """Unicode's punctuation categories, so curly quotes and apostrophes count as well as ASCII ones."""
+    return any(unicodedata.category(character).startswith("P") for character in text)
+
+
+def has_other_than_a_z_and_space(text: str) -> bool:
+    return any(not ("a" <= character <= "z" or character == " ") for character in text)
+
+
+def _count(flags: Iterable[bool], total: int) -> dict[str, float]:
+    count = sum(flags)
+    return {"count": count, "share": count / total if total else 0.0}
+
+
+def text_form(texts: Sequence[str], first_words: int = 5) -> dict[str, Any]:
+    """How one split's texts are written: the 'feel' of their collection, casing, punctuation, first words.
+
+    The data was collected from sentences with "feel" in them, lower-cased and stripped of punctuation; these
+    counts show how true that is, since a model trained on such text meets capitals and commas as novelties.
+    """
+    tokens = [words(text) for text in texts]
+    total = len(texts)
+    starts = Counter(found[0] for found in tokens if found)
+    return {
+        "texts": total,
+        "feel_word": _count(("feel" in found for found in tokens), total),
+        "feel_forms": _count((not FEEL_FORMS.isdisjoint(found) for found in tokens), total),
+        "feel_anywhere": _count(("feel" in text.lower() for text in texts), total),
+        "upper_case": _count((has_upper_case(text) for text in texts), total),
+        "punctuation": _count((has_punctuation(text) for text in texts), total),
+        "other_than_a_z_and_space": _count((has_other_than_a_z_and_space(text) for text in texts), total),
+        "characters": "".join(sorted(set("".join(texts)))),
+        "first_words": [
+            {"word": word, "count": count, "share": count / total} for word, count in starts.most_common(first_words)
+        ],
+    }
+
+
+def text_form_shares(audit: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """{split: {measure: share of texts}} from an audit, ready for a table."""
+    return {
+        split: {key: value["share"] for key, value in form.items() if isinstance(value, dict)}
+        for split, form in audit["text_form"].items()
+    }
+
+
+def first_word_shares(audit: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """{split: {first word: share of texts}} for the most common first words, ready for a table."""
+    return {
+        split: {entry["word"]: entry["share"] for entry in form["first_words"]}
+        for split, form in audit["text_form"].items()
+    }
+
+
 def audit_splits(data: DatasetDict, tokenizer: PreTrainedTokenizerBase) -> dict[str, Any]:
-    """Class counts, token lengths per class, duplicates within splits and texts shared across them."""
+    """Class counts, token lengths per class, how the texts are written, duplicates within splits and texts
+    shared across them."""
     lengths = token_lengths(data, tokenizer)
     report: dict[str, Any] = {
         "rows": {split: len(data[split]) for split in data},
+        "text_form_rules": TEXT_FORM_RULES,
+        "text_form": {split: text_form(list(data[split]["text"])) for split in data},
         "class_counts": {},
         "token_length": {},
         "duplicates_within": {},

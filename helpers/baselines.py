@@ -1,28 +1,31 @@
 """Baselines that every fine-tuning claim is measured against.
 
 - majority class: the floor any model must clear;
-- TF-IDF + logistic regression, its regularisation chosen on validation: the classical strong baseline;
+- TF-IDF + a linear model, features, model and regularisation chosen on validation (`helpers.tfidf`);
 - frozen encoder embeddings + logistic regression: the feature-extraction approach, no fine-tuning;
 - the classification model with an untrained head: what some reports call a "pre-trained baseline".
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from time import perf_counter
+from typing import Any
 
 import joblib
 import numpy as np
 import torch
 from sklearn.dummy import DummyClassifier
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from tqdm.auto import tqdm
 from transformers import PreTrainedTokenizerBase
 
+from helpers import LABEL_NAMES
 from helpers.device import best_device
 from helpers.inference import length_sorted_batches
 from helpers.metrics import classification_scores
@@ -33,23 +36,54 @@ from helpers.profiles import Profile
 REGULARISATION_GRID = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
 
 
+SELECTION = {"split": "validation", "metric": "f1_weighted", "ties": "the first in grid order wins"}
+
+
 @dataclass
 class FittedBaseline:
-    """A fitted scikit-learn model with the validation search that picked it."""
+    """A fitted scikit-learn model with the validation search that picked it.
+
+    `search` has one row per candidate in grid order; `chosen` is the winning row (None: nothing was chosen);
+    `facts` is what else the search measured (feature counts, seconds), saved beside the rows.
+    """
 
     model: Pipeline | DummyClassifier
-    chosen_c: float | None
-    search: list[dict[str, float]]
+    search: list[dict[str, Any]]
+    chosen: dict[str, Any] | None
+    facts: dict[str, Any] = field(default_factory=dict)
 
     def save(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         joblib.dump(self.model, path)
         return path
 
+    def save_search(self, path: Path) -> Path:
+        """The whole search as JSON, so that a report can describe it without typing a number."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        record = {"selection": SELECTION, **self.facts, "chosen": self.chosen, "grid": self.search}
+        path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        return path
+
+
+def require_every_label(labels: Sequence[int]) -> None:
+    """Refuse training labels that miss a label id.
+
+    scikit-learn orders probability columns by the sorted labels it saw, so column j is label j only when
+    every id 0..5 occurs; a missing class would shift every column after it without any error downstream.
+    """
+    seen = np.unique(np.asarray(labels))
+    expected = np.arange(len(LABEL_NAMES))
+    if seen.shape != expected.shape or not (seen == expected).all():
+        raise ValueError(
+            f"training labels are {seen.tolist()}; every label id {expected.tolist()} must occur so that "
+            "probability column j is label j"
+        )
+
 
 def fit_majority(train_labels: Sequence[int]) -> FittedBaseline:
+    require_every_label(train_labels)
     model = DummyClassifier(strategy="prior").fit(np.zeros((len(train_labels), 1)), train_labels)
-    return FittedBaseline(model=model, chosen_c=None, search=[])
+    return FittedBaseline(model=model, search=[], chosen=None)
 
 
 def _choose_c(
@@ -61,33 +95,18 @@ def _choose_c(
     grid: Sequence[float],
 ) -> FittedBaseline:
     """Fit one pipeline per C and keep the one with the best validation weighted F1."""
+    require_every_label(train_y)
     search, best = [], None
     for c in grid:
+        start = perf_counter()
         model = build(c).fit(train_x, train_y)
-        score = classification_scores(val_y, model.predict(val_x))["f1_weighted"]
-        search.append({"C": c, "f1_weighted": score})
-        if best is None or score > best[0]:
-            best = (score, c, model)
-    return FittedBaseline(model=best[2], chosen_c=best[1], search=search)
-
-
-def fit_tfidf_logreg(
-    train_texts: Sequence[str],
-    train_labels: Sequence[int],
-    val_texts: Sequence[str],
-    val_labels: Sequence[int],
-    grid: Sequence[float] = REGULARISATION_GRID,
-    seed: int = 42,
-) -> FittedBaseline:
-    """Word uni- and bigram TF-IDF into a multinomial logistic regression."""
-
-    def build(c: float) -> Pipeline:
-        return make_pipeline(
-            TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True),
-            LogisticRegression(C=c, max_iter=2000, random_state=seed),
-        )
-
-    return _choose_c(build, list(train_texts), train_labels, list(val_texts), val_labels, grid)
+        seconds = perf_counter() - start
+        scores = classification_scores(val_y, model.predict(val_x))
+        row = {"C": c, "f1_weighted": scores["f1_weighted"], "accuracy": scores["accuracy"], "fit_seconds": seconds}
+        search.append(row)
+        if best is None or row["f1_weighted"] > best[0]["f1_weighted"]:
+            best = (row, model)
+    return FittedBaseline(model=best[1], search=search, chosen=best[0])
 
 
 def encoder_embeddings(

@@ -19,7 +19,7 @@ from helpers.profiles import Profile
 
 MODELS = (
     "majority_class",
-    "tfidf_logreg",
+    "tfidf",
     "frozen_encoder_logreg",
     "untrained_head",
     "finetune_seed_recipe",
@@ -52,7 +52,7 @@ def fine_tuned_folders(profile: Profile) -> dict[str, dict[str, Path]]:
     }
 
 
-TFIDF = "tfidf_logreg"
+TFIDF = "tfidf"
 """The TF-IDF baseline, the yardstick of every claim."""
 
 
@@ -184,7 +184,7 @@ def model_probabilities(
 
     folder = run_dir(profile.name, "baselines")
     majority = load_baseline(folder / "majority_class.joblib")
-    tfidf = load_baseline(folder / "tfidf_logreg.joblib")
+    tfidf = load_baseline(folder / "tfidf.joblib")
     frozen = load_baseline(folder / "frozen_encoder_logreg.joblib")
     device = best_device()
     networks = {"untrained_head": (build_model(profile, vocab_size=len(tokenizer)).to(device), tokenizer)}
@@ -195,7 +195,7 @@ def model_probabilities(
     result: dict[str, dict[str, np.ndarray]] = {name: {} for name in (*MODELS, *networks)}
     for split, rows in tqdm(texts.items(), desc="evaluation", unit="split", disable=not show_progress()):
         result["majority_class"][split] = majority.predict_proba(np.zeros((len(rows), 1)))
-        result["tfidf_logreg"][split] = tfidf.predict_proba(rows)
+        result["tfidf"][split] = tfidf.predict_proba(rows)
         result["frozen_encoder_logreg"][split] = frozen.predict_proba(encoder_embeddings(profile, tokenizer, rows))
         for name, (network, own_tokenizer) in networks.items():
             logits = batched_logits(network, own_tokenizer, rows, profile.eval_batch_size, profile.max_length)

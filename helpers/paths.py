@@ -31,7 +31,7 @@ UPSTREAM: dict[str, dict[str, tuple[str, ...]]] = {
     "04_hpo": {"03_finetune": ("finetune/training_result.json",)},
     "05_evaluation": {
         "02_baselines": tuple(
-            f"baselines/{name}.joblib" for name in ("majority_class", "tfidf_logreg", "frozen_encoder_logreg")
+            f"baselines/{name}.joblib" for name in ("majority_class", "tfidf", "frozen_encoder_logreg")
         ),
         "03_finetune": ("finetune/model/config.json", "finetune/training_result.json"),
         "04_hpo": ("tuned/model/config.json", "tuned/training_result.json"),

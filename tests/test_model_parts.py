@@ -13,7 +13,7 @@ from datasets import DatasetDict
 from transformers import BertTokenizer
 
 from helpers import LABEL_NAMES
-from helpers.baselines import fit_embedding_logreg, fit_majority, fit_tfidf_logreg
+from helpers.baselines import fit_embedding_logreg, fit_majority
 from helpers.evaluation import TRAINED_FOLDERS, model_probabilities
 from helpers.inference import (
     BACKEND_DECISION,
@@ -33,6 +33,7 @@ from helpers.inference import (
 from helpers.modeling import load_tokenizer
 from helpers.paths import run_dir
 from helpers.profiles import resolve_profile
+from helpers.tfidf import fit_tfidf
 from helpers.training import tokenize_splits, train_classifier
 
 
@@ -120,7 +121,9 @@ def test_evaluation_scores_a_model_with_its_own_tokenizer(custom_run: Path, cust
     profile_tokenizer = load_tokenizer(cfg)
     train_texts, train_labels = list(easy_data["train"]["text"]), list(easy_data["train"]["label"])
     fit_majority(train_labels).save(baselines / "majority_class.joblib")
-    fit_tfidf_logreg(train_texts, train_labels, texts, labels, seed=0).save(baselines / "tfidf_logreg.joblib")
+    fit_tfidf(train_texts, train_labels, texts, labels, c_grid={"linear_svm": (1.0,)}, seed=0).save(
+        baselines / "tfidf.joblib"
+    )
     embeddings = np.random.default_rng(0).normal(size=(len(train_labels), 32))
     fit_embedding_logreg(embeddings, train_labels, embeddings, train_labels, seed=0).save(
         baselines / "frozen_encoder_logreg.joblib"

@@ -8,10 +8,26 @@ from pathlib import Path
 
 import papermill
 import pytest
+from datasets import DatasetDict
 
+from helpers.audit import audit_splits, save_audit
 from helpers.evaluation import ENSEMBLES, MODELS, SERVED
 from helpers.inference import BACKENDS
-from helpers.report import MODEL_TITLES, SECTIONS, ReportInputError, _out_of_domain_result, build_report, f4
+from helpers.modeling import load_tokenizer
+from helpers.profiles import resolve_profile
+from helpers.report import (
+    MODEL_TITLES,
+    SECTIONS,
+    ReportInputError,
+    ReportWriter,
+    _baselines,
+    _data,
+    _out_of_domain_result,
+    build_report,
+    f4,
+    pct,
+)
+from helpers.tfidf import describe_choice, fit_tfidf
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("0*.ipynb"))
 
@@ -115,3 +131,53 @@ def test_readme_headline_table_is_the_committed_reference_run() -> None:
     shown = readme.split(start, 1)[1].split(end, 1)[0].strip()
     assert shown == headline_table(json.loads(reference.read_text()))
     assert (REPORT_DIR / "report.md").is_file() and (REPORT_DIR / "report.html").is_file()
+
+
+@pytest.fixture
+def section_writer(easy_data: DatasetDict, tmp_path: Path) -> ReportWriter:
+    """A report writer over the audit and TF-IDF grid of the easy set, read back from the JSON files they are
+    saved in; the other artifacts are stand-ins and the figures empty files."""
+    audit = audit_splits(easy_data, load_tokenizer(resolve_profile("smoke")))
+    train, validation = easy_data["train"], easy_data["validation"]
+    grid = fit_tfidf(train["text"], train["label"], validation["text"], validation["label"], seed=0)
+    scores = {"accuracy": 0.5, "f1_weighted": 0.5, "f1_macro": 0.5, "loss": 1.0}
+    artifacts = {
+        "audit": json.loads(save_audit(audit, tmp_path).read_text()),
+        "tfidf_grid": json.loads(grid.save_search(tmp_path / "tfidf_grid.json").read_text()),
+        "metrics": {"models": {name: {"validation": scores} for name in MODELS}},
+    }
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("class_distribution", "token_lengths", "baselines_validation"):
+        (source / f"{name}.png").write_bytes(b"")
+    return ReportWriter(artifacts, source, tmp_path / "figures", tmp_path / "report")
+
+
+def test_data_section_states_the_text_form_from_audit_json(section_writer: ReportWriter) -> None:
+    form = section_writer.a["audit"]["text_form"]
+    _data(section_writer)
+    text = section_writer.text()
+    assert f"{pct(form['train']['feel_forms']['share'])} of the training texts contain feel" in text
+    assert f"{pct(form['validation']['feel_forms']['share'])} of validation" in text
+    assert f"{pct(form['train']['feel_word']['share'])} the word feel itself" in text
+    first = form["train"]["first_words"][0]
+    assert f"“{first['word']}” ({pct(first['share'])})" in text
+    assert "No text in any split contains an upper-case letter" in text and "a–z and the space alone" in text
+
+    form["train"]["upper_case"] = {"count": 24, "share": 0.1}  # a data set written by people
+    section_writer.parts.clear()
+    _data(section_writer)
+    assert "10.0% contain an upper-case letter" in section_writer.text()
+
+
+def test_baselines_section_describes_the_grid_from_its_json(section_writer: ReportWriter) -> None:
+    grid = section_writer.a["tfidf_grid"]
+    _baselines(section_writer)
+    text = section_writer.text()
+    chosen = grid["chosen"]
+    assert f"best of {len(grid['grid'])} combinations" in text
+    assert f"**{describe_choice(chosen)}**: weighted F1 {f4(chosen['f1_weighted'])}" in text
+    assert "linear SVM with C in {0.03, 0.1, 0.3, 1, 3}" in text and "class weights none or balanced" in text
+    for name, facts in grid["feature_sets"].items():
+        assert f"{name} ({facts['features']:,} n-grams)" in text
+    assert text.count("| word 1-2 | ") == text.count("| word 1-2 + char_wb 2-5 | ") == 2  # best per features, model
