@@ -74,7 +74,7 @@ notebooks: $(RUNS) ## Run the notebooks (incrementally) for PROFILE into runs/PR
 report: notebooks ## Run the notebooks, then build report/ and figures/ (runs/smoke/report for smoke)
 	$(PY) -m helpers.report --profile $(PROFILE)
 
-bench: setup ## Time training and inference side by side (seed recipe vs this project's); writes report/benchmarks.json
+bench: setup ## Time training, inference, experiments per hour and bf16 side by side; writes report/benchmarks.json
 	$(PY) -m helpers.bench --profile $(PROFILE) --output runs/$(PROFILE)/benchmarks.json
 	[ "$(PROFILE)" = smoke ] || cp runs/$(PROFILE)/benchmarks.json report/benchmarks.json
 

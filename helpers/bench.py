@@ -17,7 +17,10 @@ pre-tokenised training texts:
   `LengthGroupedSampler` (what `helpers/training.py` gets from `group_by_length`), eager attention (the
   cpu profile's `attn_implementation`: on texts of ~23 tokens it is at least as fast as SDPA on a CPU);
 - ablations (first model only), one setting changed at a time: SDPA instead of eager attention, and
-  seed and project with one PyTorch thread instead of the default.
+  seed and project with one PyTorch thread instead of the default;
+- on a CPU with native bf16 (AVX-512 BF16 or AMX; first model only): the project recipe under
+  `torch.autocast("cpu", dtype=torch.bfloat16)` around forward and loss, as the Trainer's `bf16=True` does,
+  with all threads and with one.
 
 The timed batches of a recipe are a stratified sample of one epoch's padded lengths, so their mean padded
 length is close to the epoch's (`epoch_mean_padded_tokens`). Inference runs every back end of
@@ -28,6 +31,20 @@ the validation split (batches of 64 sorted by length, `inference_rounds` passes,
 by batch), median single-text latency, accuracy, its change against float32 and the share of labels it
 changes. The test split is never read here: it is scored once per model, in notebook 05. Times run from
 token ids to logits: tokenisation is the same for every back end and left out.
+
+Experiments per hour (`parallel`): an experiment is one real short `train_classifier` run (the profile's
+model and resolved precision, a small stratified training subset, one epoch, scored on a validation subset).
+After one untimed experiment in this process, the same experiments run one at a time on every core, and in
+`helpers.workers.default_workers()` worker processes with one thread each, both through
+`helpers.workers.run_jobs` (pool start-up included), the two arrangements alternating over rounds (a, b, b, a)
+so that drift hits both. Skipped where only one worker would run (one GPU).
+
+bf16 against float32 (`precision`, CPUs with native bf16 only): speed from the interleaved bf16 recipes above,
+and accuracy from the search trials' configuration (`hpo.trial_data_for`: the profile's `hpo_train_size`
+rows, all of validation) trained with a few seeds in float32 and under bf16 autocast, the two precisions
+running at the same time as two one-thread workers, so their train seconds compare side by side too. When
+float32 is slower it finishes alone, which if anything favours it. bf16 is adopted (`adopt_bf16`) only if it
+wins on both: its mean train seconds are lower AND its mean validation accuracy is not lower than float32's.
 
 JSON written to `--output`:
 
@@ -43,7 +60,19 @@ JSON written to `--output`:
                            latency_speedup_vs_fp32, accuracy, accuracy_drop_points, agreement_with_fp32,
                            changed_label_share, max_probability_change_vs_fp32, batch_effect_max_probability,
                            build_seconds}},
-                ablations: {<name>: the same fields}}
+                ablations: {<name>: the same fields}},
+    parallel: {precision, workers, experiments_per_round, rounds, order, experiment {train_texts,
+               validation_texts, learning_rate, batch_size, epochs},
+               arrangements: {one_at_a_time | parallel: {workers, threads_per_experiment, experiments,
+                              wall_seconds, round_seconds, experiments_per_hour, mean_train_seconds,
+                              mean_validation_accuracy}},
+               speedup}   (or {skipped: reason}),
+    precision: {supported, cpu_native_bf16, profile_precision, step_speedup {model, all_threads, one_thread},
+                runs {train_texts, validation_texts, learning_rate, batch_size, epochs, seeds, workers,
+                      threads_per_run},
+                float32 | bf16: {runs: [{seed, accuracy, f1_weighted, train_seconds}], mean_accuracy,
+                                 mean_f1_weighted, mean_train_seconds},
+                speedup, accuracy_change_points, adopt_bf16}   (or {supported: false, reason})
 
 Speeds are per second of wall time; accuracies are fractions on the validation split; drops are in
 percentage points (positive: worse than float32). `batch_effect_max_probability` is the largest change of a
@@ -53,6 +82,9 @@ that changes at most `max_changed_label_share` of float32's labels and moves acc
 when it chooses a model's default back end); `recommended_backend` also keeps the batch effect within
 tolerance. Without a trained model `accuracy` is "untrained", `accuracy_drop_points` is null and no back
 end is recommended. `machine` names the CPU and its vector extensions: int8 speed depends on them.
+`experiments_per_hour` is experiments / wall_seconds * 3600 over all rounds of an arrangement; `speedup` there
+is parallel over one at a time. In `precision`, `speedup` is float32's mean train seconds over bf16's and
+`accuracy_change_points` is bf16's mean validation accuracy minus float32's, in points.
 """
 
 from __future__ import annotations
@@ -68,7 +100,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -76,11 +108,13 @@ from typing import Any
 
 import numpy as np
 import torch
+from datasets import DatasetDict
 from transformers import DataCollatorWithPadding, PreTrainedModel, PreTrainedTokenizerBase
 from transformers.trainer_pt_utils import LengthGroupedSampler
 
-from helpers.data import load_emotion, subset_for_profile
-from helpers.device import best_device
+from helpers.data import load_emotion, stratified_subset, subset_for_profile
+from helpers.device import best_device, resolve_mixed_precision
+from helpers.hpo import trial_data_for
 from helpers.inference import (
     BACKENDS,
     MAX_ACCURACY_CHANGE_POINTS,
@@ -95,11 +129,13 @@ from helpers.inference import (
     softmax,
     within_bounds,
 )
-from helpers.machine import describe
+from helpers.machine import cpu_has_native_bf16, describe
 from helpers.machine import machine_info as cpu_and_gpu
 from helpers.modeling import ID2LABEL, LABEL2ID, build_model, load_tokenizer
 from helpers.paths import runs_root
 from helpers.profiles import Profile, resolve_profile
+from helpers.training import TrainingResult, tokenize_splits, train_classifier
+from helpers.workers import default_workers, run_jobs
 
 PAUSE_SECONDS = 0.02
 """Untimed pause before each timed inference call (see `timed_calls`)."""
@@ -117,6 +153,7 @@ class Recipe:
     grouped: bool
     attention: str  # "sdpa" (transformers' default) or "eager"
     threads: int | None = None  # None: PyTorch's setting when the bench started
+    bf16: bool = False  # forward and loss under bf16 autocast, as the Trainer's bf16=True runs them
 
 
 SEED = Recipe(
@@ -131,6 +168,19 @@ ABLATIONS = (
     Recipe("seed_one_thread", "seed recipe with torch.set_num_threads(1)", False, False, "sdpa", threads=1),
     Recipe("project_one_thread", "project recipe with torch.set_num_threads(1)", True, True, "eager", threads=1),
 )
+BF16_RECIPES = (
+    Recipe("project_bf16", "project recipe, forward and loss under bf16 autocast", True, True, "eager", bf16=True),
+    Recipe(
+        "project_bf16_one_thread",
+        "project recipe under bf16 autocast, torch.set_num_threads(1)",
+        True,
+        True,
+        "eager",
+        threads=1,
+        bf16=True,
+    ),
+)
+"""Timed beside `project` and `project_one_thread` only on CPUs with native bf16: elsewhere it is emulated."""
 
 
 @dataclass(frozen=True)
@@ -143,10 +193,35 @@ class TrainingPlan:
 
 
 @dataclass(frozen=True)
+class ExperimentPlan:
+    """One experiment of the `parallel` section: a real fine-tune, short enough that the section takes minutes.
+    Starting the workers weighs more in it than in an hour-long search, so the bench understates the gain."""
+
+    train_texts: int
+    validation_texts: int
+    learning_rate: float
+    batch_size: int = 16
+    epochs: int = 1
+    rounds: int = 2  # rounds of (one at a time, parallel), the order flipped every other round
+
+
+@dataclass(frozen=True)
+class PrecisionPlan:
+    """The accuracy half of bf16 against float32: a search trial's configuration, trained with a few seeds."""
+
+    learning_rate: float
+    batch_size: int
+    epochs: int
+    seeds: int = 2
+
+
+@dataclass(frozen=True)
 class BenchSettings:
     """Sizes of one profile's bench: few enough steps to finish in minutes, enough to average out noise."""
 
     training: tuple[TrainingPlan, ...]
+    experiment: ExperimentPlan
+    precision: PrecisionPlan
     steps_per_round: int = 2
     warmup_steps: int = 1
     train_batch_size: int = 16
@@ -159,19 +234,28 @@ class BenchSettings:
 
 SETTINGS = {
     "smoke": BenchSettings(
-        training=(TrainingPlan("tiny-random-bert", rounds=1, ablations=True),), latency_texts=10, inference_rounds=1
+        training=(TrainingPlan("tiny-random-bert", rounds=1, ablations=True),),
+        experiment=ExperimentPlan(train_texts=48, validation_texts=24, learning_rate=1e-3, rounds=1),
+        precision=PrecisionPlan(learning_rate=1e-3, batch_size=32, epochs=1),
+        latency_texts=10,
+        inference_rounds=1,
     ),
-    # About three minutes on two idle cores; about ten when another training job shares them.
+    # About fifteen minutes on two idle cores: training and inference five, experiments per hour four, bf16
+    # against float32 six. Much longer when another job shares the cores.
     "cpu": BenchSettings(
         training=(
             TrainingPlan("minilm", rounds=4, ablations=True),
             TrainingPlan("distilbert", rounds=3, ablations=False),
-        )
+        ),
+        experiment=ExperimentPlan(train_texts=1200, validation_texts=400, learning_rate=1e-4),
+        precision=PrecisionPlan(learning_rate=1e-4, batch_size=16, epochs=2),
     ),
     # The gpu profile's model shape, trained on the GPU (float32: the recipes' ratios, not the Trainer's mixed
     # precision); GPU steps take milliseconds, so more of them. Inference still times the CPU back ends.
     "gpu": BenchSettings(
         training=(TrainingPlan("distilbert", rounds=5, ablations=True),),
+        experiment=ExperimentPlan(train_texts=2000, validation_texts=500, learning_rate=5e-5),
+        precision=PrecisionPlan(learning_rate=5e-5, batch_size=16, epochs=2),
         steps_per_round=5,
         warmup_steps=3,
         inference_rounds=1,
@@ -283,11 +367,13 @@ class TrainingRun:
         self.pad_longest = DataCollatorWithPadding(tokenizer)
         self.pad_fixed = DataCollatorWithPadding(tokenizer, padding="max_length", max_length=tokenizer.model_max_length)
 
-    def step(self, batch: list[int], pad_to_longest: bool) -> int:
-        """One optimizer step, collation included as in a DataLoader; returns the padded length."""
+    def step(self, batch: list[int], pad_to_longest: bool, bf16: bool = False) -> int:
+        """One optimizer step, collation included as in a DataLoader; returns the padded length. With `bf16` the
+        forward pass and loss run under autocast and the backward pass outside it, as in the Trainer."""
         collate = self.pad_longest if pad_to_longest else self.pad_fixed
         inputs = collate([self.features[i] for i in batch]).to(self.device)
-        loss = self.model(**inputs).loss
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=bf16):
+            loss = self.model(**inputs).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
         self.optimizer.step()
@@ -297,11 +383,20 @@ class TrainingRun:
         return inputs["input_ids"].shape[1]
 
 
+def training_on_cpu() -> bool:
+    return torch.device(best_device()).type == "cpu"
+
+
+def bf16_recipes() -> tuple[Recipe, ...]:
+    """The bf16 autocast recipes where the bench trains on a CPU with native bf16; none elsewhere."""
+    return BF16_RECIPES if training_on_cpu() and cpu_has_native_bf16() else ()
+
+
 def bench_training(
     plan: TrainingPlan, tokenizer: PreTrainedTokenizerBase, features: list[dict], settings: BenchSettings
 ) -> dict[str, Any]:
     """Samples per second of each recipe on one model, recipes interleaved in rounds after a warm-up."""
-    recipes = (SEED, PROJECT, *(ABLATIONS if plan.ablations else ()))
+    recipes = (SEED, PROJECT, *((*ABLATIONS, *bf16_recipes()) if plan.ablations else ()))
     lengths = [len(feature["input_ids"]) for feature in features]
     steps = plan.rounds * settings.steps_per_round
     batches = {
@@ -321,14 +416,14 @@ def bench_training(
     for recipe in recipes:
         with recipe_settings(model, recipe):
             for batch in batches[recipe.name][: settings.warmup_steps]:
-                run.step(batch, recipe.pad_to_longest)
+                run.step(batch, recipe.pad_to_longest, recipe.bf16)
     for round_index in range(plan.rounds):
         first = round_index * settings.steps_per_round
         for recipe in rotated(recipes, round_index):
             with recipe_settings(model, recipe):
                 for batch in batches[recipe.name][first : first + settings.steps_per_round]:
                     started = time.perf_counter()
-                    padded[recipe.name].append(run.step(batch, recipe.pad_to_longest))
+                    padded[recipe.name].append(run.step(batch, recipe.pad_to_longest, recipe.bf16))
                     seconds[recipe.name] += time.perf_counter() - started
                     samples[recipe.name] += len(batch)
     rates = {name: samples[name] / seconds[name] for name in batches}
@@ -509,6 +604,203 @@ def recommend(variants: dict[str, dict[str, Any]], batch_invariant: bool) -> str
     return max(allowed, key=lambda name: variants[name]["texts_per_second"])
 
 
+ARRANGEMENTS = ("one_at_a_time", "parallel")
+PRECISIONS = {"float32": "no", "bf16": "bf16"}
+"""The precisions compared, with the profile's `mixed_precision` value that trains in each."""
+
+
+def usable_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def arrangement_order(rounds: int) -> list[str]:
+    """Both arrangements in every round, the order flipped every other round (a, b, b, a): a drift in the
+    machine's speed over the section then hits both alike."""
+    return [name for index in range(rounds) for name in (ARRANGEMENTS if index % 2 == 0 else ARRANGEMENTS[::-1])]
+
+
+def bench_parallel(
+    profile: Profile, tokenized: DatasetDict, tokenizer: PreTrainedTokenizerBase, plan: ExperimentPlan, workers: int
+) -> dict[str, Any]:
+    """Experiments per hour: the same short fine-tunes one at a time on every core, then in `workers` worker
+    processes (one thread each on a CPU), both through `run_jobs` as the search and the seeds run them.
+
+    The parallel wall time includes starting the pool (spawn, imports, the first steps' kernel set-up) once per
+    round, as a search pays it once per `run_jobs` call; `mean_train_seconds` (the Trainer's own time per
+    experiment) shows the speed of each arrangement without it."""
+    if workers <= 1:
+        return {"skipped": "one worker per device and a single device: nothing would run side by side"}
+    data = DatasetDict(
+        {
+            "train": stratified_subset(tokenized["train"], plan.train_texts, profile.seed),
+            "validation": stratified_subset(tokenized["validation"], plan.validation_texts, profile.seed),
+        }
+    )
+    count = 2 * workers
+    order = arrangement_order(plan.rounds)
+    seconds: dict[str, list[float]] = {name: [] for name in ARRANGEMENTS}
+    results: dict[str, list[TrainingResult]] = {name: [] for name in ARRANGEMENTS}
+    hyperparameters = {"learning_rate": plan.learning_rate, "batch_size": plan.batch_size, "epochs": plan.epochs}
+    with tempfile.TemporaryDirectory() as folder:
+        jobs = [
+            {
+                "profile": replace(profile, seed=profile.seed + index),
+                "tokenized": data,
+                "tokenizer": tokenizer,
+                "output_dir": Path(folder) / f"experiment-{index}",
+                "keep_model": False,
+                **hyperparameters,
+            }
+            for index in range(count)
+        ]
+        with torch_threads(usable_cores()):  # one at a time runs in this process, on every core
+            progress("experiments per hour: one untimed experiment first, as a notebook that has trained before")
+            train_classifier(**jobs[0])
+            for name in order:
+                progress(f"experiments per hour: {count} experiments, {name.replace('_', ' ')}")
+                started = time.perf_counter()
+                results[name] += run_jobs(train_classifier, jobs, 1 if name == "one_at_a_time" else workers)
+                seconds[name].append(time.perf_counter() - started)
+    on_cpu = training_on_cpu()
+    arrangements = {
+        name: {
+            "workers": 1 if name == "one_at_a_time" else workers,
+            "threads_per_experiment": (usable_cores() if name == "one_at_a_time" else 1) if on_cpu else None,
+            "experiments": len(results[name]),
+            "wall_seconds": sum(seconds[name]),
+            "round_seconds": seconds[name],
+            "experiments_per_hour": 3600 * len(results[name]) / sum(seconds[name]),
+            "mean_train_seconds": statistics.fmean(result.train_seconds for result in results[name]),
+            "mean_validation_accuracy": statistics.fmean(
+                result.best_validation["accuracy"] for result in results[name]
+            ),
+        }
+        for name in ARRANGEMENTS
+    }
+    return {
+        "precision": resolve_mixed_precision(profile.mixed_precision, best_device()),
+        "workers": workers,
+        "experiments_per_round": count,
+        "rounds": plan.rounds,
+        "order": order,
+        "experiment": {
+            "train_texts": len(data["train"]),
+            "validation_texts": len(data["validation"]),
+            **hyperparameters,
+        },
+        "arrangements": arrangements,
+        "speedup": arrangements["parallel"]["experiments_per_hour"]
+        / arrangements["one_at_a_time"]["experiments_per_hour"],
+    }
+
+
+def adopt_bf16(speedup: float, float32_accuracy: float, bf16_accuracy: float) -> bool:
+    """bf16 is adopted only if it wins on both counts: faster (`speedup` = float32's seconds over bf16's, above 1)
+    and a mean validation accuracy no lower than float32's. Anything else keeps the exact precision."""
+    return speedup > 1 and bf16_accuracy >= float32_accuracy
+
+
+def precision_runs(
+    profile: Profile,
+    tokenized: DatasetDict,
+    tokenizer: PreTrainedTokenizerBase,
+    output_dir: Path,
+    precision: str,
+    seeds: Sequence[int],
+    hyperparameters: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """A worker's job: one precision trained with each seed in turn, on one thread; each run's best epoch."""
+    torch.set_num_threads(1)
+    rows = []
+    for seed in seeds:
+        result: TrainingResult = train_classifier(
+            replace(profile, mixed_precision=precision, seed=seed),
+            tokenized,
+            tokenizer,
+            output_dir / f"{precision}-{seed}",
+            keep_model=False,
+            **hyperparameters,
+        )
+        rows.append(
+            {
+                "seed": seed,
+                "accuracy": result.best_validation["accuracy"],
+                "f1_weighted": result.best_validation["f1_weighted"],
+                "train_seconds": result.train_seconds,
+            }
+        )
+    return rows
+
+
+def bench_precision(
+    profile: Profile,
+    tokenized: DatasetDict,
+    tokenizer: PreTrainedTokenizerBase,
+    plan: PrecisionPlan,
+    training: dict[str, Any],
+) -> dict[str, Any]:
+    """bf16 autocast against float32 on a CPU with native bf16: step speed from the interleaved recipes, and
+    accuracy and train seconds of a search trial's configuration, the two precisions training at the same time."""
+    if not training_on_cpu():
+        return {"supported": False, "reason": f"CPU autocast, and this bench trains on {best_device()}"}
+    if not cpu_has_native_bf16():
+        return {"supported": False, "reason": "no native bf16 on this CPU (AVX-512 BF16 or AMX): emulated, slower"}
+    model, recipes = next((name, row["recipes"]) for name, row in training.items() if "project_bf16" in row["recipes"])
+    data = trial_data_for(profile, tokenized)
+    seeds = [profile.seed + offset for offset in range(plan.seeds)]
+    hyperparameters = {"learning_rate": plan.learning_rate, "batch_size": plan.batch_size, "epochs": plan.epochs}
+    progress(f"bf16 against float32: {len(data['train'])} training texts, seeds {seeds}, two one-thread workers")
+    with tempfile.TemporaryDirectory() as folder:
+        jobs = [
+            {
+                "profile": profile,
+                "tokenized": data,
+                "tokenizer": tokenizer,
+                "output_dir": Path(folder),
+                "precision": setting,
+                "seeds": seeds,
+                "hyperparameters": hyperparameters,
+            }
+            for setting in PRECISIONS.values()
+        ]
+        outcomes = dict(zip(PRECISIONS, run_jobs(precision_runs, jobs, workers=len(jobs))))
+    summary = {
+        name: {
+            "runs": rows,
+            **{
+                f"mean_{key}": statistics.fmean(row[key] for row in rows)
+                for key in ("accuracy", "f1_weighted", "train_seconds")
+            },
+        }
+        for name, rows in outcomes.items()
+    }
+    float32, bf16 = summary["float32"], summary["bf16"]
+    speedup = float32["mean_train_seconds"] / bf16["mean_train_seconds"]
+    return {
+        "supported": True,
+        "cpu_native_bf16": True,
+        "profile_precision": resolve_mixed_precision(profile.mixed_precision, "cpu"),
+        "step_speedup": {
+            "model": model,
+            "all_threads": recipes["project_bf16"]["samples_per_second"] / recipes[PROJECT.name]["samples_per_second"],
+            "one_thread": recipes["project_bf16_one_thread"]["samples_per_second"]
+            / recipes["project_one_thread"]["samples_per_second"],
+        },
+        "runs": {
+            "train_texts": len(data["train"]),
+            "validation_texts": len(data["validation"]),
+            **hyperparameters,
+            "seeds": seeds,
+            "workers": len(jobs),
+            "threads_per_run": 1,
+        },
+        **summary,
+        "speedup": speedup,
+        "accuracy_change_points": 100 * (bf16["mean_accuracy"] - float32["mean_accuracy"]),
+        "adopt_bf16": adopt_bf16(speedup, float32["mean_accuracy"], bf16["mean_accuracy"]),
+    }
+
+
 def progress(message: str) -> None:
     """A timestamped line on stderr: the cpu bench runs for minutes."""
     print(f"[{datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
@@ -555,6 +847,57 @@ def print_tables(result: dict[str, Any]) -> None:
         f"fastest within the bounds (at most {100 * MAX_CHANGED_LABELS:g}% of labels changed, accuracy within "
         f"{MAX_ACCURACY_CHANGE_POINTS:g} points): {inference['fastest_within_bounds']}; "
         f"recommended (also batch-invariant to {BATCH_EFFECT_TOLERANCE:g}): {inference['recommended_backend']}"
+    )
+    print_parallel(result["parallel"])
+    print_precision(result["precision"])
+
+
+def print_parallel(parallel: dict[str, Any]) -> None:
+    if "skipped" in parallel:
+        print(f"\nExperiments per hour: skipped ({parallel['skipped']})")
+        return
+    experiment = parallel["experiment"]
+    print(
+        f"\nExperiments per hour ({parallel['precision']} precision; one experiment: {experiment['train_texts']} "
+        f"training texts, {experiment['epochs']} epoch(s), {experiment['validation_texts']} validation texts; "
+        f"order {', '.join(parallel['order'])})"
+    )
+    print(f"{'arrangement':<16}{'workers':>8}{'threads':>8}{'experiments':>12}{'wall s':>9}{'per hour':>10}", end="")
+    print(f"{'train s each':>14}{'accuracy':>10}")
+    for name, row in parallel["arrangements"].items():
+        print(
+            f"{name.replace('_', ' '):<16}{row['workers']:>8}{row['threads_per_experiment'] or '-':>8}"
+            f"{row['experiments']:>12}{row['wall_seconds']:>9.1f}{row['experiments_per_hour']:>10.1f}"
+            f"{row['mean_train_seconds']:>14.1f}{100 * row['mean_validation_accuracy']:>9.2f}%"
+        )
+    print(f"parallel against one at a time: {parallel['speedup']:.2f}x the experiments per hour")
+
+
+def print_precision(precision: dict[str, Any]) -> None:
+    if not precision["supported"]:
+        print(f"\nbf16 against float32: not measured ({precision['reason']})")
+        return
+    steps, runs = precision["step_speedup"], precision["runs"]
+    print(
+        f"\nbf16 autocast against float32: interleaved {steps['model']} steps {steps['all_threads']:.2f}x on all "
+        f"threads, {steps['one_thread']:.2f}x on one; {runs['train_texts']} training texts, {runs['epochs']} "
+        f"epochs, lr {runs['learning_rate']:g}, batch {runs['batch_size']}, both precisions at once, one thread each"
+    )
+    print(f"{'precision':<11}{'seed':>6}{'accuracy':>10}{'F1 (w)':>9}{'train s':>9}")
+    for name in PRECISIONS:
+        side = precision[name]
+        for row in side["runs"]:
+            print(
+                f"{name:<11}{row['seed']:>6}{100 * row['accuracy']:>9.2f}%{row['f1_weighted']:>9.4f}"
+                f"{row['train_seconds']:>9.1f}"
+            )
+        print(
+            f"{name:<11}{'mean':>6}{100 * side['mean_accuracy']:>9.2f}%{side['mean_f1_weighted']:>9.4f}"
+            f"{side['mean_train_seconds']:>9.1f}"
+        )
+    print(
+        f"bf16 {precision['speedup']:.2f}x as fast, accuracy {precision['accuracy_change_points']:+.2f} points: "
+        f"adopt bf16 {precision['adopt_bf16']} (the profile trains in {precision['profile_precision']})"
     )
 
 
@@ -610,6 +953,13 @@ def run_bench(profile_name: str, model_folder: Path | None = None, data_dir: Pat
         trained=folder is not None,
     )
     result["inference"] = {"model": str(folder) if folder else f"untrained {profile.model_name_or_path}", **inference}
+    del model
+    gc.collect()
+    tokenized = tokenize_splits(
+        DatasetDict({split: data[split] for split in ("train", "validation")}), tokenizer, profile.max_length
+    )
+    result["parallel"] = bench_parallel(profile, tokenized, tokenizer, settings.experiment, default_workers())
+    result["precision"] = bench_precision(profile, tokenized, tokenizer, settings.precision, result["training"])
     result["machine"]["load_average_end"] = os.getloadavg()[0]
     return result
 

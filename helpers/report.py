@@ -636,6 +636,89 @@ def _benchmarks(w: ReportWriter, bench: dict[str, Any]) -> None:
             "llrrrrrr",
         ),
     )
+    if "parallel" not in bench or "precision" not in bench:
+        print("benchmarks.json predates experiments per hour and bf16: run `make bench` again; those parts left out")
+        return
+    _experiments_per_hour(w, bench["parallel"], bench["machine"]["cpu_count"])
+    _bf16_against_float32(w, bench["precision"])
+
+
+PRECISION_NAMES = {"bf16": "bf16 autocast", "fp16": "fp16 autocast", "no": "float32"}
+
+
+def _experiments_per_hour(w: ReportWriter, parallel: dict[str, Any], cores: int) -> None:
+    """Independent runs one at a time on every core against one single-threaded worker per core."""
+    if "skipped" in parallel:
+        w.add(f"**Experiments per hour** were not measured: {parallel['skipped']}.")
+        return
+    e, arrangements = parallel["experiment"], parallel["arrangements"]
+    rows = [
+        [
+            name.replace("_", " "),
+            r["workers"],
+            r["threads_per_experiment"] or "—",
+            r["experiments"],
+            f"{r['wall_seconds']:.0f}",
+            f"{r['experiments_per_hour']:.0f}",
+            f"{r['mean_train_seconds']:.1f}",
+        ]
+        for name, r in arrangements.items()
+    ]
+    w.add(
+        f"**Experiments per hour.** Independent runs (search trials, seeds) run in parallel worker processes. The "
+        f"bench ran the same {parallel['experiments_per_round']} short fine-tunes ({e['train_texts']:,} training "
+        f"texts, {e['epochs']} epoch, scored on {e['validation_texts']:,} validation texts, "
+        f"{PRECISION_NAMES[parallel['precision']]}) one at a time on all {cores} cores and in "
+        f"{parallel['workers']} workers with one thread each, both through `helpers.workers.run_jobs`, the two "
+        f"arrangements alternating over {parallel['rounds']} round(s). The parallel wall time includes starting "
+        "the workers; the last column is the Trainer's own time per run.",
+        table(
+            ["arrangement", "workers", "threads each", "experiments", "wall s", "per hour", "train s each"],
+            rows,
+            "lrrrrrr",
+        ),
+        f"Parallel workers ran {parallel['speedup']:.2f}× the experiments per hour of one run at a time.",
+    )
+
+
+def _bf16_against_float32(w: ReportWriter, precision: dict[str, Any]) -> None:
+    """bf16 autocast on a CPU with native bf16: step speed, a search trial's accuracy and time, and the verdict."""
+    if not precision["supported"]:
+        w.add(f"**bf16 against float32** was not measured: {precision['reason']}.")
+        return
+    steps, runs = precision["step_speedup"], precision["runs"]
+    rows = [
+        [name, row["seed"], f4(row["accuracy"]), f4(row["f1_weighted"]), f"{row['train_seconds']:.0f}"]
+        for name in ("float32", "bf16")
+        for row in precision[name]["runs"]
+    ]
+    rows += [
+        [
+            f"{name}, mean",
+            "",
+            f4(precision[name]["mean_accuracy"]),
+            f4(precision[name]["mean_f1_weighted"]),
+            f"{precision[name]['mean_train_seconds']:.0f}",
+        ]
+        for name in ("float32", "bf16")
+    ]
+    verdict = "adopted" if precision["adopt_bf16"] else "not adopted"
+    agrees = (precision["profile_precision"] == "bf16") == precision["adopt_bf16"]
+    w.add(
+        f"**bf16 autocast against float32.** This CPU computes bf16 natively. The project recipe's optimizer "
+        f"steps ({steps['model']}, interleaved with float32's) ran {steps['all_threads']:.2f}× as fast under bf16 "
+        f"autocast on all threads and {steps['one_thread']:.2f}× on one. A search trial's configuration "
+        f"({runs['train_texts']:,} training texts, {runs['epochs']} epochs, learning rate {runs['learning_rate']:g}, "
+        f"batch {runs['batch_size']}) trained in each precision with seeds "
+        f"{', '.join(str(seed) for seed in runs['seeds'])}, the two precisions at the same time on one thread "
+        "each; validation scores are the best epoch's:",
+        table(["precision", "seed", "validation accuracy", "weighted F1", "train s"], rows, "lrrrr"),
+        f"bf16 trained {precision['speedup']:.2f}× as fast and changed mean validation accuracy by "
+        f"{precision['accuracy_change_points']:+.2f} points. bf16 is adopted only if it wins on both (faster, and "
+        f"mean validation accuracy not lower): **{verdict}**. The profile trains in "
+        f"{PRECISION_NAMES[precision['profile_precision']]} on this CPU, which "
+        f"{'agrees with' if agrees else 'goes against'} that verdict.",
+    )
 
 
 def _errors(w: ReportWriter) -> None:

@@ -12,7 +12,8 @@ import torch
 from datasets import DatasetDict
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-from helpers import bench
+from helpers import bench, report
+from helpers.device import resolve_mixed_precision
 from helpers.inference import (
     BACKENDS,
     FAST_BACKEND,
@@ -25,8 +26,10 @@ from helpers.inference import (
     sorted_batch_logits,
     torch_backend,
 )
+from helpers.machine import cpu_has_native_bf16
 from helpers.modeling import load_tokenizer
 from helpers.profiles import resolve_profile
+from helpers.workers import default_workers
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +50,23 @@ def logits_on(backend: str, model, tokenizer, texts: list[str]) -> np.ndarray:
     return sorted_batch_logits(build_backend(model, backend), 6, tokenizer, texts, batch_size=8, max_length=64)
 
 
-def test_smoke_bench_writes_complete_json(real_data_dir: Path, trained_folder: Path, tmp_path: Path) -> None:
-    output = tmp_path / "out" / "benchmarks.json"
+@pytest.fixture(scope="module")
+def smoke_bench(
+    real_data_dir: Path, trained_folder: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[dict, Path]:
+    """One smoke bench for the module (its parallel workers take a while to start): what `main` returned and the
+    JSON file it wrote. Runs go to a scratch folder, as every test's do."""
+    folder = tmp_path_factory.mktemp("bench")
+    output = folder / "out" / "benchmarks.json"
     args = ["--profile", "smoke", "--output", str(output), "--model", str(trained_folder)]
-    returned = bench.main([*args, "--data-dir", str(real_data_dir)])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("EMOTION_RUNS_DIR", str(folder / "runs"))
+        returned = bench.main([*args, "--data-dir", str(real_data_dir)])
+    return returned, output
+
+
+def test_smoke_bench_writes_complete_json(smoke_bench: tuple[dict, Path], trained_folder: Path) -> None:
+    returned, output = smoke_bench
     written = json.loads(output.read_text())
     assert written == json.loads(json.dumps(returned))
     assert written["profile"] == "smoke"
@@ -85,6 +101,106 @@ def test_smoke_bench_writes_complete_json(real_data_dir: Path, trained_folder: P
     # the default back end gives a text the same probabilities alone as in a batch; fp32 does too
     for name in ("fp32", FAST_BACKEND):
         assert 0 <= inference["variants"][name]["batch_effect_max_probability"] <= bench.BATCH_EFFECT_TOLERANCE
+
+
+def test_parallel_section_ran_the_same_experiments_both_ways(smoke_bench: tuple[dict, Path]) -> None:
+    """Experiments per hour follow from the section's own counts and seconds, as read back from the file."""
+    parallel = json.loads(smoke_bench[1].read_text())["parallel"]
+    if default_workers() <= 1:
+        assert "skipped" in parallel
+        return
+    arrangements = parallel["arrangements"]
+    assert set(arrangements) == set(bench.ARRANGEMENTS) and parallel["workers"] == default_workers()
+    assert parallel["order"] == bench.arrangement_order(parallel["rounds"])
+    assert parallel["experiments_per_round"] == 2 * parallel["workers"]
+    assert parallel["precision"] == resolve_mixed_precision(resolve_profile("smoke").mixed_precision, "cpu")
+    one, many = arrangements["one_at_a_time"], arrangements["parallel"]
+    assert one["experiments"] == many["experiments"] == parallel["rounds"] * parallel["experiments_per_round"]
+    assert (one["workers"], many["workers"], many["threads_per_experiment"]) == (1, parallel["workers"], 1)
+    for row in arrangements.values():
+        assert len(row["round_seconds"]) == parallel["rounds"]
+        assert row["wall_seconds"] == pytest.approx(sum(row["round_seconds"]))
+        assert row["experiments_per_hour"] == pytest.approx(row["experiments"] / row["wall_seconds"] * 3600)
+        assert 0 < row["mean_train_seconds"] < row["wall_seconds"] and 0 <= row["mean_validation_accuracy"] <= 1
+    assert parallel["speedup"] == pytest.approx(many["experiments_per_hour"] / one["experiments_per_hour"])
+
+
+def test_arrangements_alternate_so_neither_always_goes_first() -> None:
+    a, b = bench.ARRANGEMENTS
+    assert bench.arrangement_order(1) == [a, b]
+    assert bench.arrangement_order(2) == [a, b, b, a]
+
+
+@pytest.mark.parametrize(
+    ("speedup", "float32_accuracy", "bf16_accuracy", "adopted"),
+    [
+        (1.4, 0.860, 0.870, True),
+        (1.4, 0.860, 0.860, True),  # not lower is enough
+        (1.4, 0.870, 0.860, False),  # faster but less accurate
+        (0.9, 0.860, 0.870, False),  # more accurate but slower
+        (1.0, 0.860, 0.870, False),  # no faster
+    ],
+)
+def test_bf16_is_adopted_only_if_it_wins_on_both(
+    speedup: float, float32_accuracy: float, bf16_accuracy: float, adopted: bool
+) -> None:
+    assert bench.adopt_bf16(speedup, float32_accuracy, bf16_accuracy) is adopted
+
+
+def test_precision_section_follows_its_rule(smoke_bench: tuple[dict, Path]) -> None:
+    written = json.loads(smoke_bench[1].read_text())
+    precision = written["precision"]
+    (recipes,) = (model["recipes"] for model in written["training"].values())
+    bf16_names = {recipe.name for recipe in bench.BF16_RECIPES}
+    if not cpu_has_native_bf16():
+        assert precision["supported"] is False and precision["reason"]
+        assert not bf16_names & set(recipes)
+        return
+    assert bf16_names <= set(recipes)  # the bf16 step recipes ran beside float32's
+    steps = precision["step_speedup"]
+    assert steps["all_threads"] == pytest.approx(
+        recipes["project_bf16"]["samples_per_second"] / recipes["project"]["samples_per_second"]
+    )
+    sides = {name: precision[name] for name in bench.PRECISIONS}
+    for side in sides.values():
+        assert [row["seed"] for row in side["runs"]] == precision["runs"]["seeds"]
+        for key in ("accuracy", "f1_weighted", "train_seconds"):
+            assert side[f"mean_{key}"] == pytest.approx(np.mean([row[key] for row in side["runs"]]))
+    float32, bf16 = sides["float32"], sides["bf16"]
+    assert precision["speedup"] == pytest.approx(float32["mean_train_seconds"] / bf16["mean_train_seconds"])
+    assert precision["accuracy_change_points"] == pytest.approx(
+        100 * (bf16["mean_accuracy"] - float32["mean_accuracy"])
+    )
+    assert precision["adopt_bf16"] is bench.adopt_bf16(
+        precision["speedup"], float32["mean_accuracy"], bf16["mean_accuracy"]
+    )
+
+
+def test_bf16_recipes_only_where_the_cpu_has_native_bf16(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bench, "cpu_has_native_bf16", lambda: True)
+    assert bench.bf16_recipes() == bench.BF16_RECIPES and all(recipe.bf16 for recipe in bench.BF16_RECIPES)
+    monkeypatch.setattr(bench, "cpu_has_native_bf16", lambda: False)
+    assert bench.bf16_recipes() == ()
+
+
+def test_report_shows_the_new_sections_and_skips_them_when_absent(smoke_bench: tuple[dict, Path], tmp_path: Path):
+    written = json.loads(smoke_bench[1].read_text())
+    writer = report.ReportWriter({}, tmp_path, tmp_path, tmp_path)
+    report._benchmarks(writer, written)
+    text = "\n".join(writer.parts)
+    parallel = written["parallel"]
+    if "arrangements" in parallel:
+        for row in parallel["arrangements"].values():
+            assert f"| {row['experiments_per_hour']:.0f} |" in text
+        assert f"{parallel['speedup']:.2f}× the experiments per hour" in text
+    if written["precision"]["supported"]:
+        verdict = "adopted" if written["precision"]["adopt_bf16"] else "not adopted"
+        assert f"**{verdict}**" in text and f"{written['precision']['speedup']:.2f}× as fast" in text
+    older = {key: value for key, value in written.items() if key not in ("parallel", "precision")}
+    writer = report.ReportWriter({}, tmp_path, tmp_path, tmp_path)
+    report._benchmarks(writer, older)  # a benchmarks.json from before these sections: left out, no error
+    text = "\n".join(writer.parts)
+    assert "Speed on a CPU" in text and "per hour" not in text and "bf16 autocast against" not in text
 
 
 def test_untrained_model_has_no_accuracy_and_no_recommendation(real_data_dir: Path) -> None:
