@@ -240,8 +240,9 @@ SETTINGS = {
         latency_texts=10,
         inference_rounds=1,
     ),
-    # About fifteen minutes on two idle cores: training and inference five, experiments per hour four, bf16
-    # against float32 six. Much longer when another job shares the cores.
+    # About fifteen minutes on two idle cores (estimated from single runs: training and inference about five,
+    # experiments per hour under four, bf16 against float32 six to seven, since float32's two seeds run one after
+    # the other on one thread). Much longer, and skewed against threads, when another job shares the cores.
     "cpu": BenchSettings(
         training=(
             TrainingPlan("minilm", rounds=4, ablations=True),
