@@ -184,7 +184,8 @@ def update_readme(readme: Path, metrics: dict[str, Any]) -> None:
 def _intro(w: ReportWriter) -> None:
     a = w.a
     profile = a["profile"]
-    tuned = _test(a, "finetune_tuned")
+    chosen = a["metrics"].get("chosen", {}).get("name", "finetune_tuned")
+    tuned = _test(a, chosen)
     tfidf = _test(a, "tfidf")
     w.add(
         "# Fine-tuning a pre-trained transformer for emotion detection",
@@ -196,10 +197,11 @@ def _intro(w: ReportWriter) -> None:
         "transformer to assign one of six emotions (sadness, joy, love, anger, fear, surprise) to an English tweet, "
         "and asks three questions of it: how much does fine-tuning gain over honest baselines, does a "
         "hyperparameter search improve on a standard recipe, and where does the model still fail?",
-        f"In short: the tuned model reaches a test accuracy of {f4(tuned['accuracy'])} and a macro F1 of "
-        f"{f4(tuned['f1_macro'])}, against {f4(tfidf['accuracy'])} and {f4(tfidf['f1_macro'])} for the TF-IDF "
-        f"baseline (a {CLASSIFIER_TITLES[a['tfidf_grid']['chosen']['model']]} chosen on validation). Every test "
-        "figure below was measured once per model, after all choices had been made on the validation split.",
+        f"In short: the model chosen on validation for analysis (`{chosen}`) reaches a test accuracy of "
+        f"{f4(tuned['accuracy'])} and a macro F1 of {f4(tuned['f1_macro'])}, against {f4(tfidf['accuracy'])} and "
+        f"{f4(tfidf['f1_macro'])} for the TF-IDF baseline (a {CLASSIFIER_TITLES[a['tfidf_grid']['chosen']['model']]} "
+        "chosen on validation). Every test figure below was measured once per model, after all choices had been "
+        "made on the validation split.",
         "For context, published claims for DistilBERT on this data set (not reproduced here): the course report "
         "this project started from reports a test accuracy of 0.91 and weighted F1 of 0.90; a public model card "
         "reports 0.941 *validation* accuracy; the most-downloaded public DistilBERT emotion model scores 0.927 "
@@ -293,9 +295,15 @@ def _method(w: ReportWriter) -> None:
             "section below compares it with the fused SDPA kernel)."
             if p["attn_implementation"]
             else ""
-        ),
+        )
+        + f" Training precision: `{w.a['metrics']['runs']['finetune_tuned']['settings']['precision']}` (the "
+        f"profile's `{p['mixed_precision']}`: on a CPU, bf16 autocast where the CPU computes bf16 natively, "
+        "else float32).",
+        f"**Seeds and workers.** Each fine-tuned configuration is trained with {p.get('seeds', 1)} seeds (the "
+        "profile's seed and the next ones); independent runs — search trials and seeds — run side by side in "
+        "worker processes, one per CPU core with one thread each, or one per GPU.",
         "**Selection and testing.** Every choice — the TF-IDF baseline's features, model and regularisation, the "
-        "checkpoint, the hyperparameters, "
+        "checkpoint, the hyperparameters, the model analysed in notebooks 05 and 06, "
         "the inference back end served by default, the calibration temperature — was made on the validation "
         "split. What read the test split, and why: notebook 01 counts its labels and token lengths and finds the "
         "texts it shares with the other splits (no model sees it there); notebook 05 scores every model on it "
