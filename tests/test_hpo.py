@@ -129,7 +129,7 @@ def test_pruning_compares_only_schedules_of_the_same_length(tmp_path: Path) -> N
     state = SimpleNamespace(epoch=1.0)
     last.on_evaluate(None, state, None, {"eval_f1_weighted": 0.0})
     with pytest.raises(optuna.TrialPruned):
-        PruningCallback(late, epochs=4).on_evaluate(None, state, None, {"eval_f1_weighted": 0.0})
+        PruningCallback(study.ask(), epochs=4).on_evaluate(None, state, None, {"eval_f1_weighted": 0.0})
 
 
 def smoke(**changes):
