@@ -110,17 +110,18 @@ def test_pruning_compares_only_schedules_of_the_same_length(tmp_path: Path) -> N
     study = optuna.create_study(
         direction="maximize", pruner=optuna.pruners.MedianPruner(n_startup_trials=0, n_min_trials=2)
     )
-    for value in (0.8, 0.9):
-        two = study.ask()
-        two.report(value, schedule_step(2, 1))
-        study.tell(two, value)
+
+    def finish(epochs: int, values: tuple[float, ...]) -> None:
+        for value in values:
+            done = study.ask()
+            done.report(value, schedule_step(epochs, 1))
+            study.tell(done, value)
+
+    finish(2, (0.8, 0.9))
     long = study.ask()
     long.report(0.1, schedule_step(4, 1))
     assert not long.should_prune()
-    for value in (0.05, 0.08):
-        four = study.ask()
-        four.report(value, schedule_step(4, 1))
-        study.tell(four, value)
+    finish(4, (0.05, 0.08))
     late = study.ask()
     late.report(0.01, schedule_step(4, 1))
     assert late.should_prune()
