@@ -390,8 +390,6 @@ def save_search_summary(
 
 def save_optuna_plots(study: optuna.Study, folder: Path) -> list[Path]:
     """Optuna's own matplotlib plots: optimisation history, parameter importances, parallel coordinates."""
-    import warnings
-
     import matplotlib.pyplot as plt
     from optuna.visualization import matplotlib as ovm
 
