@@ -135,7 +135,7 @@ from helpers.modeling import ID2LABEL, LABEL2ID, build_model, load_tokenizer
 from helpers.paths import runs_root
 from helpers.profiles import Profile, resolve_profile
 from helpers.training import TrainingResult, tokenize_splits, train_classifier
-from helpers.workers import default_workers, run_jobs
+from helpers.workers import default_workers, run_jobs, usable_cores
 
 PAUSE_SECONDS = 0.02
 """Untimed pause before each timed inference call (see `timed_calls`)."""
@@ -608,10 +608,6 @@ def recommend(variants: dict[str, dict[str, Any]], batch_invariant: bool) -> str
 ARRANGEMENTS = ("one_at_a_time", "parallel")
 PRECISIONS = {"float32": "no", "bf16": "bf16"}
 """The precisions compared, with the profile's `mixed_precision` value that trains in each."""
-
-
-def usable_cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def arrangement_order(rounds: int) -> list[str]:

@@ -21,20 +21,25 @@ import torch
 from helpers.device import best_device
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity where the OS says, else every core)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def default_workers() -> int:
     """One worker per GPU on CUDA, one per core on a CPU, and one on MPS (the profile's `workers` overrides it)."""
     kind = torch.device(best_device()).type
     if kind == "cuda":
         return torch.cuda.device_count()
     if kind == "cpu":
-        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        return usable_cores()
     return 1
 
 
 def threads_per_job(jobs: int, workers: int, cores: int | None = None) -> list[int]:
     """PyTorch threads for each of `jobs` jobs dealt to `workers` workers in waves: the cores divided among the
     jobs that run together, so a last wave of fewer jobs than workers still uses every core."""
-    cores = cores or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    cores = cores or usable_cores()
     threads = []
     for start in range(0, jobs, workers):
         together = min(workers, jobs - start)
@@ -68,11 +73,11 @@ def run_jobs(
     workers = min(workers or default_workers(), len(jobs)) if jobs else 0
     if workers <= 1:
         return [function(**job) for job in jobs]
-    on_cpu = torch.device(best_device()).type == "cpu"
-    threads: list[int | None] = list(threads_per_job(len(jobs), workers)) if on_cpu else [None] * len(jobs)
+    kind = torch.device(best_device()).type
+    threads: list[int | None] = list(threads_per_job(len(jobs), workers)) if kind == "cpu" else [None] * len(jobs)
     context = multiprocessing.get_context("spawn")
     devices = None
-    if torch.device(best_device()).type == "cuda":
+    if kind == "cuda":
         devices = context.Manager().Queue()
         for index in range(workers):
             devices.put(index)
