@@ -30,7 +30,13 @@ class UsageError(ValueError):
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="emotion-predict", description=__doc__.split("\n\n")[0])
-    parser.add_argument("model", type=Path, help="a saved model folder (e.g. runs/cpu/tuned/model)")
+    parser.add_argument(
+        "model", type=Path, help="a saved model or LoRA adapter folder (e.g. runs/cpu/tuned/model)"
+    )
+    parser.add_argument(
+        "--base",
+        help="for a LoRA adapter folder: its base model (a folder or hub id), where the one it names is elsewhere",
+    )
     parser.add_argument("text", nargs="?", help="one text to classify")
     parser.add_argument("--csv", type=Path, help="classify a column of this CSV file instead")
     parser.add_argument("--column", default="text", help="the CSV column holding the texts (default: text)")
@@ -141,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             header, rows, texts = read_column(args.csv, args.column, output_columns(args.top_k))
         elif not args.text.strip():
             raise UsageError("the text to classify is empty or only white space")
-        classifier = EmotionClassifier.from_folder(args.model, backend=args.backend)
+        classifier = EmotionClassifier.from_folder(args.model, backend=args.backend, base=args.base)
         if is_random_smoke_model(classifier.model.config):
             print(
                 f"emotion-predict: warning: {args.model} is the smoke profile's tiny randomly initialised model; "

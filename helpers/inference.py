@@ -37,9 +37,11 @@ from transformers import (
 
 from helpers import LABEL_NAMES
 from helpers.device import best_device
+from helpers.lora import is_adapter_folder, load_adapter_model
 from helpers.notebook import show_progress
 
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json")
+ADAPTER_WEIGHT_FILES = ("adapter_model.safetensors", "adapter_model.bin")
 TOKENIZER_FILES = ("tokenizer.json", "vocab.txt")
 BACKENDS = ("fp32", "int8", "onnx", "onnx-int8")
 """fp32: the PyTorch model as saved; int8: PyTorch dynamic int8 quantisation of every linear layer;
@@ -97,15 +99,17 @@ def check_model_folder(folder: str | Path) -> Path:
     if not folder.is_dir():
         raise ModelFolderError(f"{folder}: no such model folder; train one (notebook 03 or 04) or fix the path")
     missing = []
-    if not (folder / "config.json").is_file():
+    adapter = is_adapter_folder(folder)
+    if not adapter and not (folder / "config.json").is_file():
         missing.append("config.json")
-    if not any((folder / name).is_file() for name in WEIGHT_FILES):
-        missing.append(" or ".join(WEIGHT_FILES[:2]))
+    weight_files = ADAPTER_WEIGHT_FILES if adapter else WEIGHT_FILES
+    if not any((folder / name).is_file() for name in weight_files):
+        missing.append(" or ".join(weight_files[:2]))
     if not any((folder / name).is_file() for name in TOKENIZER_FILES):
         missing.append(" or ".join(TOKENIZER_FILES))
     if missing:
         raise ModelFolderError(f"{folder}: incomplete model folder, missing {', '.join(missing)}")
-    weights = folder / "model.safetensors"
+    weights = folder / ("adapter_model.safetensors" if adapter else "model.safetensors")
     if weights.is_file():
         from safetensors import SafetensorError, safe_open
 
@@ -146,13 +150,24 @@ def check_tokenizer_fits(config: Any, tokenizer: PreTrainedTokenizerBase, folder
         )
 
 
-def load_model_folder(folder: str | Path) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    """The model and the tokenizer saved in `folder` (never another's), checked to fit each other."""
+def load_model_folder(
+    folder: str | Path, base: str | Path | None = None
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """The model and the tokenizer saved in `folder` (never another's), checked to fit each other.
+
+    A LoRA adapter folder loads onto its base model (`base`, else the one it names), merged into plain weights:
+    what follows (back ends, ONNX export) sees an ordinary model."""
     from transformers import AutoConfig
 
     folder = check_model_folder(folder)
-    config = AutoConfig.from_pretrained(folder)
     tokenizer = AutoTokenizer.from_pretrained(folder)
+    if is_adapter_folder(folder):
+        model = load_adapter_model(folder, base)
+        check_tokenizer_fits(model.config, tokenizer, folder)
+        return model, tokenizer
+    if base is not None:
+        raise ValueError(f"{folder}: a full model folder, not an adapter; it takes no base model (got {base})")
+    config = AutoConfig.from_pretrained(folder)
     check_tokenizer_fits(config, tokenizer, folder)
     return AutoModelForSequenceClassification.from_pretrained(folder), tokenizer
 
@@ -646,7 +661,12 @@ class EmotionClassifier(RankedPredictions):
 
     @classmethod
     def from_folder(
-        cls, folder: str | Path, max_length: int = 128, backend: str | None = None, device: str | None = None
+        cls,
+        folder: str | Path,
+        max_length: int = 128,
+        backend: str | None = None,
+        device: str | None = None,
+        base: str | Path | None = None,
     ) -> EmotionClassifier:
         """Load a saved model with its own tokenizer, by default on the back end that notebook 05 chose for it
         on the validation split (`backend.json`), else the exact `onnx`; `fp32` runs on `device`, by default
@@ -654,9 +674,9 @@ class EmotionClassifier(RankedPredictions):
 
         The fp32 back end runs on `device`, by default `best_device()` (a GPU when there is one); the others on
         the CPU. ONNX graphs are kept in the folder's `onnx-cache/`, so only the first load pays for export
-        and quantisation.
+        and quantisation. A LoRA adapter folder loads onto `base`, else the base model it names.
         """
-        model, tokenizer = load_model_folder(folder)
+        model, tokenizer = load_model_folder(folder, base)
         chosen = backend or default_backend(folder)
         if chosen == "fp32" and device is None:
             device = best_device()

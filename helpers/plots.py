@@ -182,3 +182,32 @@ def plot_recall_by_condition(recall: pd.DataFrame, title: str) -> Figure:
     axes.set(title=title, ylim=(0, 1.05), xlabel="")
     axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3, fontsize=9, frameon=False)
     return figure
+
+
+def plot_method_comparison(table: pd.DataFrame) -> Figure:
+    """Per training method: macro F1 on validation and test (mean, with the seeds' standard deviation as error
+    bars) beside training throughput, so that what a method costs and what it saves read side by side."""
+    figure, (scores, speed) = plt.subplots(1, 2, figsize=(11, 4), gridspec_kw={"width_ratios": [3, 2]})
+    positions = np.arange(len(table))
+    for offset, split in ((-0.2, "validation"), (0.2, "test")):
+        scores.bar(
+            positions + offset,
+            table[f"{split} f1_macro mean"],
+            width=0.4,
+            yerr=table[f"{split} f1_macro sd"].fillna(0),
+            capsize=3,
+            label=split,
+        )
+    scores.set_xticks(positions, table.index, rotation=20, ha="right")
+    low = float(np.nanmin(table[["validation f1_macro mean", "test f1_macro mean"]].to_numpy()))
+    scores.set_ylim(max(0.0, low - 0.1), 1.0)
+    scores.set_ylabel("macro F1")
+    scores.set_title("Scores over seeds")
+    scores.legend(loc="lower left")
+    speed.barh(positions, table["samples per second"], color="grey")
+    speed.set_yticks(positions, table.index)
+    speed.invert_yaxis()
+    speed.set_xlabel("training samples per second (CPU)")
+    speed.set_title("Training speed")
+    figure.tight_layout()
+    return figure

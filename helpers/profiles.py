@@ -20,6 +20,8 @@ from typing import Any
 from helpers.colab import on_colab
 from helpers.device import MIXED_PRECISION, best_device
 
+METHODS = ("full", "lora", "head")
+
 PROFILE_ENV = "EMOTION_PROFILE"
 TINY_MODEL = "tiny-random-bert"
 """Sentinel model name: a small BERT built from a config with random weights (no download)."""
@@ -61,6 +63,22 @@ class Profile:
             "choices": MIXED_PRECISION,
         },
     )
+    # What a run trains (notebook 07 compares them): every weight, LoRA adapters plus the head, or the head alone.
+    method: str = field(
+        default="full",
+        metadata={"help": "'full', 'lora' (adapters through peft) or 'head' (classifier only)", "choices": METHODS},
+    )
+    lora_rank: int = field(default=8, metadata={"help": "rank of the LoRA matrices", "minimum": 1})
+    lora_alpha: int = field(default=16, metadata={"help": "LoRA scale numerator (scale = alpha / rank)", "minimum": 1})
+    lora_dropout: float = field(
+        default=0.1, metadata={"help": "dropout on the LoRA input", "minimum": 0.0, "below": 1.0}
+    )
+    lora_target_modules: tuple[str, ...] = field(
+        default=(), metadata={"help": "linear layers to adapt; () = peft's default for the model type"}
+    )
+    # Notebook 07: the learning rates LoRA and the head alone choose from on validation, and the ranks compared.
+    peft_learning_rates: tuple[float, ...] = (5e-4, 2e-3)
+    peft_ranks: tuple[int, ...] = (4, 16)
     # Independent runs: how many seeds each compared configuration trains with (notebooks 03 and 04), and how
     # many worker processes run trials and seeds side by side.
     seeds: int = field(default=3, metadata={"help": "seeds per configuration: the profile's seed and the next ones"})
@@ -111,6 +129,8 @@ PROFILES: dict[str, dict[str, Any]] = {
         hpo_lr_max=3e-3,
         hpo_batch_sizes=(16, 32),
         hpo_epochs=(1, 2),
+        peft_learning_rates=(2e-3, 5e-3),
+        peft_ranks=(2, 4),
         bootstrap_resamples=200,
     ),
     # Laptops and this project's reference run: the offline MiniLM encoder, full data. A small
@@ -128,6 +148,7 @@ PROFILES: dict[str, dict[str, Any]] = {
     # precision ("auto": bf16 where the GPU supports it, else fp16).
     "gpu": dict(
         model_name_or_path="distilbert-base-uncased",
+        lora_target_modules=("q_lin", "v_lin"),  # peft names no default for DistilBERT; these are its query, value
         hpo_trials=12,
         seeds=5,
     ),
@@ -195,9 +216,14 @@ def resolve_profile(name: str | None = None, **overrides: Any) -> Profile:
     settings = {**PROFILES[chosen], **{k: v for k, v in overrides.items() if v is not None}}
     checked = {k: _check_type(k, v, hints[k]) for k, v in settings.items()}
     for setting in dataclasses.fields(Profile):
+        if setting.name not in checked:
+            continue
+        value = checked[setting.name]
         choices = setting.metadata.get("choices")
-        if choices and setting.name in checked and checked[setting.name] not in choices:
-            raise ValueError(
-                f"profile setting {setting.name!r} must be one of {list(choices)}, got {checked[setting.name]!r}"
-            )
+        if choices and value not in choices:
+            raise ValueError(f"profile setting {setting.name!r} must be one of {list(choices)}, got {value!r}")
+        low, below = setting.metadata.get("minimum"), setting.metadata.get("below")
+        if (low is not None and value < low) or (below is not None and value >= below):
+            bounds = f"at least {low}" + (f" and below {below}" if below is not None else "")
+            raise ValueError(f"profile setting {setting.name!r} must be {bounds}, got {value!r}")
     return Profile(name=chosen, **checked)

@@ -31,6 +31,7 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from helpers.device import best_device, resolve_mixed_precision
 from helpers.identity import data_hashes, differences, fingerprint, tokenizer_identity
+from helpers.lora import LORA_SETTINGS, apply_method, parameter_counts, save_base_record
 from helpers.machine import machine_info
 from helpers.metrics import HEADLINE, trainer_metrics
 from helpers.modeling import build_model
@@ -70,9 +71,11 @@ class TrainingResult:
     resumed_from: str | None = None
     epochs_validation: list[dict[str, float]] = field(default_factory=list)
     fingerprint: str | None = None
-    reused: bool = False
     seed: int | None = None
+    reused: bool = False
     """True when a finished run of the same fingerprint was found and returned instead of training again."""
+    parameters: dict[str, int] = field(default_factory=dict)
+    """Trainable and total parameters of the trained model (see `helpers.lora.parameter_counts`)."""
 
 
 def tokenize_splits(data: DatasetDict, tokenizer: PreTrainedTokenizerBase, max_length: int) -> DatasetDict:
@@ -87,7 +90,7 @@ def tokenize_splits(data: DatasetDict, tokenizer: PreTrainedTokenizerBase, max_l
     return data.map(encode, batched=True, desc="tokenize")
 
 
-def _training_arguments(
+def training_arguments(
     profile: Profile, output_dir: Path, learning_rate: float, batch_size: int, epochs: int, keep_model: bool
 ) -> TrainingArguments:
     """The profile's recipe as `TrainingArguments`; the Trainer's own progress bar only where someone watches."""
@@ -134,9 +137,9 @@ def _epoch_rows(log_history: Sequence[dict[str, Any]]) -> list[dict[str, float]]
 
 RUN_RECORD = "run_config.json"
 """Written last into a finished run folder: the run's identity and fingerprint."""
-NOT_TRAINING = ("name", "bootstrap_resamples", "logging_steps", "seeds", "workers")
+NOT_TRAINING = ("name", "bootstrap_resamples", "logging_steps", "seeds", "workers", "peft_learning_rates", "peft_ranks")
 """Profile settings that cannot change what a training run learns, left out of its fingerprint (with the search's
-`hpo_*` settings)."""
+`hpo_*` settings, and the LoRA settings of runs of another method)."""
 
 
 class RunMismatchError(ValueError):
@@ -148,7 +151,8 @@ def training_identity(
 ) -> dict[str, Any]:
     """Everything that defines a training run: model, tokenizer, data content, settings, seed, and the device
     kind and precision it trains in (a run resumed on a GPU in bf16 is not the CPU's float32 run)."""
-    settings = {k: v for k, v in profile.to_dict().items() if k not in NOT_TRAINING and not k.startswith("hpo_")}
+    ignored = (*NOT_TRAINING, *(LORA_SETTINGS if profile.method != "lora" else ()))
+    settings = {k: v for k, v in profile.to_dict().items() if k not in ignored and not k.startswith("hpo_")}
     device = best_device()
     settings["device"] = torch.device(device).type
     settings["precision"] = resolve_mixed_precision(profile.mixed_precision, device)
@@ -356,7 +360,7 @@ def _train(
     """One Trainer run in `work`. With `resume` a checkpoint path or None, the run is kept: checkpoints each
     epoch, the best epoch's model saved to `work/model`; with False (search trials) nothing is saved."""
     keep_model = resume is not False
-    args = _training_arguments(
+    args = training_arguments(
         profile,
         work,
         hyperparameters["learning_rate"],
@@ -364,8 +368,12 @@ def _train(
         hyperparameters["epochs"],
         keep_model,
     )
+    model = build_model(profile, vocab_size=len(tokenizer))
+    if keep_model and profile.method == "lora":  # the adapter is saved without its base: name the base beside it
+        save_base_record(model, profile, work / "model")
+    model = apply_method(model, profile)
     trainer = Trainer(
-        model=build_model(profile, vocab_size=len(tokenizer)),
+        model=model,
         args=args,
         data_collator=DataCollatorWithPadding(tokenizer),
         train_dataset=tokenized["train"],
@@ -396,6 +404,7 @@ def _train(
         resumed_from=resume or None,
         epochs_validation=epochs_validation,
         fingerprint=run_fingerprint,
+        parameters=parameter_counts(model),
     )
 
 

@@ -86,7 +86,7 @@ def test_trainer_stays_on_the_chosen_cpu(monkeypatch: pytest.MonkeyPatch, tmp_pa
     from helpers.profiles import resolve_profile
 
     monkeypatch.setattr(training, "best_device", lambda: "cpu")
-    args = training._training_arguments(resolve_profile("gpu"), tmp_path, 1e-3, 8, 1, keep_model=False)
+    args = training.training_arguments(resolve_profile("gpu"), tmp_path, 1e-3, 8, 1, keep_model=False)
     assert (args.fp16, args.bf16, args.use_cpu) == (False, cpu_has_native_bf16(), True)
 
 

@@ -1,0 +1,213 @@
+"""LoRA and head-only training: what trains, what is saved, and that a saved adapter predicts exactly as trained,
+through every back end."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from datasets import DatasetDict
+
+from helpers.cli import main as cli_main
+from helpers.inference import EmotionClassifier, ModelFolderError, batched_logits, load_model_folder, softmax
+from helpers.lora import (
+    BASE_RECORD,
+    AdapterBaseError,
+    apply_method,
+    head_modules,
+    load_adapter_model,
+    parameter_counts,
+    save_base_record,
+)
+from helpers.modeling import build_model, load_tokenizer
+from helpers.profiles import resolve_profile
+from helpers.training import load_training_result, tokenize_splits, train_classifier, training_identity
+
+ONNX_TOLERANCE = 1e-4
+"""Largest logit difference allowed between the merged float32 ONNX graph and the unmerged PyTorch adapter."""
+
+
+@pytest.fixture(scope="module")
+def lora_profile():
+    return resolve_profile(
+        "smoke",
+        method="lora",
+        lora_rank=8,
+        lora_alpha=16,
+        lora_target_modules=("query", "key", "value", "dense"),  # a random base needs more than query and value
+        learning_rate=5e-3,
+        epochs=12,
+        batch_size=16,
+        logging_steps=20,
+    )
+
+
+@pytest.fixture(scope="module")
+def lora_run(lora_profile, easy_data: DatasetDict, tmp_path_factory: pytest.TempPathFactory):
+    """A tiny BERT with LoRA adapters trained on the easy set (seconds)."""
+    tokenizer = load_tokenizer(lora_profile)
+    tokenized = tokenize_splits(easy_data, tokenizer, lora_profile.max_length)
+    folder = tmp_path_factory.mktemp("lora") / "run"
+    return train_classifier(lora_profile, tokenized, tokenizer, folder), tokenizer
+
+
+def adapted_copy(profile, seed: int = 0) -> torch.nn.Module:
+    """A LoRA-wrapped tiny BERT whose adapters and head hold random non-zero values (fresh LoRA B matrices are
+    zero, which would hide a loading bug)."""
+    model = apply_method(build_model(profile, vocab_size=30522), profile)
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            if parameter.requires_grad:
+                parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.2)
+    return model.eval()
+
+
+def test_lora_trains_adapters_and_head_only(lora_run, lora_profile) -> None:
+    result, _ = lora_run
+    losses = [entry["loss"] for entry in result.log_history if "loss" in entry]
+    assert len(losses) >= 4
+    assert np.mean(losses[-2:]) < np.mean(losses[:2]) - 0.05, losses
+    assert result.best_validation["accuracy"] > 1 / 6 + 0.1
+    full = parameter_counts(build_model(lora_profile, vocab_size=30522))
+    assert 0 < result.parameters["trainable"] < full["total"] / 100
+
+
+def test_lora_run_saves_an_adapter_a_fraction_of_the_model(lora_run) -> None:
+    result, _ = lora_run
+    folder = Path(result.model_dir)
+    assert (folder / "adapter_config.json").is_file()
+    assert not (folder / "model.safetensors").exists()
+    adapter = (folder / "adapter_model.safetensors").stat().st_size
+    base = (folder / "base" / "model.safetensors").stat().st_size  # the tiny base no name loads, kept beside
+    assert adapter < base / 50
+    record = json.loads((folder / BASE_RECORD).read_text())
+    assert record["model"] == "base" and len(record["encoder_sha256"]) == 16
+
+
+def test_lora_settings_enter_the_fingerprint_of_lora_runs_only(easy_data: DatasetDict) -> None:
+    profile = resolve_profile("smoke")
+    tokenizer = load_tokenizer(profile)
+
+    def settings(**overrides) -> dict:
+        return training_identity(replace(profile, **overrides), easy_data, tokenizer, {})["settings"]
+
+    assert settings(lora_rank=4) == settings(lora_rank=16)  # a full run ignores them
+    assert settings(method="lora", lora_rank=4) != settings(method="lora", lora_rank=16)
+    assert "lora_rank" not in settings(method="head")
+
+
+def test_head_method_trains_the_pooler_and_classifier_only() -> None:
+    profile = resolve_profile("smoke", method="head")
+    model = apply_method(build_model(profile, vocab_size=30522), profile)
+    trained = {name for name, parameter in model.named_parameters() if parameter.requires_grad}
+    assert trained == {"bert.pooler.dense.weight", "bert.pooler.dense.bias", "classifier.weight", "classifier.bias"}
+    assert head_modules(model) == ["classifier", "pooler"]
+
+
+def test_adapter_saves_and_loads_back_with_identical_logits(easy_data: DatasetDict, tmp_path: Path) -> None:
+    # A loaded model attends with transformers' default (SDPA), not the smoke profile's eager attention, whose
+    # sums round differently: the same attention on both sides makes "identical" mean bit for bit.
+    profile = resolve_profile("smoke", method="lora", lora_rank=4, lora_alpha=8, attn_implementation="sdpa")
+    tokenizer = load_tokenizer(profile)
+    texts = list(easy_data["validation"]["text"][:16])
+    base = build_model(profile, vocab_size=len(tokenizer))
+    save_base_record(base, profile, tmp_path)
+    model = adapted_copy(profile)
+    model.save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    before = batched_logits(model, tokenizer, texts, 8, profile.max_length)
+    unmerged = load_adapter_model(tmp_path, merge=False)
+    after = batched_logits(unmerged, tokenizer, texts, 8, profile.max_length)
+    np.testing.assert_array_equal(after, before)
+    merged, _ = load_model_folder(tmp_path)
+    assert not any("lora" in name for name, _ in merged.named_parameters())
+    np.testing.assert_allclose(batched_logits(merged, tokenizer, texts, 8, profile.max_length), before, atol=1e-5)
+
+
+def test_merged_onnx_matches_the_unmerged_adapter(lora_run, easy_data: DatasetDict) -> None:
+    result, tokenizer = lora_run
+    folder = Path(result.model_dir)
+    texts = list(easy_data["test"]["text"])
+    reference = batched_logits(load_adapter_model(folder, merge=False), tokenizer, texts, 16, 64)
+    onnx = EmotionClassifier.from_folder(folder, backend="onnx")
+    probabilities = onnx.predict_proba(texts)
+    np.testing.assert_allclose(np.log(probabilities), np.log(softmax(reference)), atol=2 * ONNX_TOLERANCE)
+    assert (folder / "onnx-cache").is_dir()
+
+
+def test_cli_predicts_from_an_adapter_folder(lora_run, capsys: pytest.CaptureFixture[str]) -> None:
+    result, _ = lora_run
+    assert cli_main([str(result.model_dir), "i am so happy about it", "--backend", "fp32"]) == 0
+    printed = capsys.readouterr().out
+    assert any(name in printed for name in ("joy", "sadness", "love", "anger", "fear", "surprise"))
+
+
+def test_adapter_without_its_base_names_both(lora_run, tmp_path: Path) -> None:
+    result, _ = lora_run
+    copy = tmp_path / "adapter"
+    shutil.copytree(result.model_dir, copy, ignore=shutil.ignore_patterns("base", "onnx-cache"))
+    with pytest.raises(AdapterBaseError, match=r"adapter.*base model 'base'.*cannot be loaded"):
+        load_model_folder(copy)
+    assert cli_main([str(copy), "i feel fine", "--backend", "fp32"]) == 2
+
+
+def test_adapter_on_another_base_names_both(lora_run, tmp_path: Path) -> None:
+    result, _ = lora_run
+    other = tmp_path / "other-base"
+    build_model(resolve_profile("smoke", seed=7), vocab_size=30522).save_pretrained(other)
+    with pytest.raises(AdapterBaseError, match=r"trained on base model 'base'.*other-base.*other weights"):
+        load_model_folder(result.model_dir, base=other)
+
+
+def test_a_full_model_folder_takes_no_base(trained_model_dir: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="not an adapter"):
+        load_model_folder(trained_model_dir, base=tmp_path)
+
+
+def test_adapter_folder_without_weights_is_incomplete(lora_run, tmp_path: Path) -> None:
+    result, _ = lora_run
+    copy = tmp_path / "adapter"
+    shutil.copytree(result.model_dir, copy)
+    (copy / "adapter_model.safetensors").unlink()
+    with pytest.raises(ModelFolderError, match="adapter_model.safetensors"):
+        load_model_folder(copy)
+
+
+def test_unknown_target_module_lists_the_valid_ones() -> None:
+    profile = resolve_profile("smoke", method="lora", lora_target_modules=("query", "q_lin"))
+    with pytest.raises(ValueError, match=r"unknown module\(s\) \['q_lin'\].*'key'.*'query'.*'value'"):
+        apply_method(build_model(profile, vocab_size=30522), profile)
+
+
+def test_chosen_target_modules_are_adapted() -> None:
+    profile = resolve_profile("smoke", method="lora", lora_target_modules=("key", "dense"))
+    model = apply_method(build_model(profile, vocab_size=30522), profile)
+    adapted = {name.split(".lora_A")[0].rsplit(".", 1)[-1] for name, _ in model.named_parameters() if "lora_A" in name}
+    assert adapted == {"key", "dense"}
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("method", "prefix", "must be one of"),
+        ("lora_rank", 0, "at least 1"),
+        ("lora_dropout", 1.0, "below 1.0"),
+        ("lora_alpha", "16", "must be"),
+    ],
+)
+def test_bad_lora_settings_are_refused(setting: str, value: object, message: str) -> None:
+    with pytest.raises((ValueError, TypeError), match=message):
+        resolve_profile("smoke", **{setting: value})
+
+
+def test_run_record_of_a_lora_run_loads(lora_run, easy_data: DatasetDict) -> None:
+    result, _ = lora_run
+    run = load_training_result(Path(result.model_dir).parent, easy_data)
+    assert run["identity"]["settings"]["method"] == "lora"
+    assert run["identity"]["settings"]["lora_rank"] == 8
