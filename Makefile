@@ -98,6 +98,9 @@ $(EXECUTED)/05_evaluation.ipynb: helpers/evaluation.py helpers/metrics.py helper
 $(EXECUTED)/06_error_analysis.ipynb: helpers/analysis.py helpers/inference.py helpers/training.py \
 	helpers/ood.py helpers/evaluation.py helpers/metrics.py data/out_of_domain.csv $(EXECUTED)/05_evaluation.ipynb
 
+$(EXECUTED)/07_peft.ipynb: helpers/lora.py helpers/method_comparison.py helpers/training.py helpers/inference.py \
+	helpers/identity.py helpers/metrics.py helpers/modeling.py helpers/workers.py $(EXECUTED)/03_finetune.ipynb
+
 $(EXECUTED)/%.ipynb: notebooks/%.ipynb $(COMMON) | setup
 	@mkdir -p $(@D)
 	@echo "== $* ($(PROFILE)) =="

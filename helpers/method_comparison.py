@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from datasets import DatasetDict
-from transformers import DataCollatorWithPadding, PreTrainedTokenizerBase, Trainer, TrainerCallback
+from transformers import DataCollatorWithPadding, PreTrainedTokenizerBase, PrinterCallback, Trainer, TrainerCallback
 
 from helpers.lora import apply_method, parameter_counts, saved_size
 from helpers.metrics import classification_scores
@@ -193,6 +193,7 @@ def _measure(
         processing_class=tokenizer,
         callbacks=[watch],
     )
+    trainer.remove_callback(PrinterCallback)
     trainer.train()
     return {
         "samples per second": (steps - skip) * profile.batch_size / watch.seconds,
@@ -213,17 +214,17 @@ def measure_methods(
     tokenized: DatasetDict,
     tokenizer: PreTrainedTokenizerBase,
     rates: dict[str, float],
-    steps: int = 60,
     skip: int = 10,
 ) -> pd.DataFrame:
-    """Samples per second, peak memory and parameters of every configuration, one after the other."""
+    """Samples per second (over `profile.peft_measured_steps` steps, the first `skip` not counted), peak memory
+    and parameters of every configuration, one after the other."""
     rows = []
     for name, config in configurations(profile).items():
         measured = measure_in_fresh_process(
             profile=replace(config, learning_rate=rates[name]),
             tokenized=tokenized,
             tokenizer=tokenizer,
-            steps=steps,
+            steps=profile.peft_measured_steps,
             skip=skip,
         )
         rows.append({"configuration": name, **measured})
@@ -262,14 +263,17 @@ def save_comparison(
     table: pd.DataFrame,
     choice: pd.DataFrame,
     scores: pd.DataFrame,
-    measured_steps: int,
+    profile: Profile,
 ) -> Path:
     """comparison.json: the table, the learning-rate choice and every seed's scores, for the report."""
     record = {
         "table": json.loads(table.reset_index().to_json(orient="records")),
         "learning_rate_choice": json.loads(choice.to_json(orient="records")),
         "scores": json.loads(scores.to_json(orient="records")),
-        "measured_steps": measured_steps,
+        "measured_steps": profile.peft_measured_steps,
+        "ranks": list(profile.peft_ranks),
+        "learning_rates": list(profile.peft_learning_rates),
+        "seeds": profile.seeds,
     }
     path = folder / "comparison.json"
     path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")

@@ -41,6 +41,7 @@ UPSTREAM: dict[str, dict[str, tuple[str, ...]]] = {
         "04_hpo": ("tuned/model/config.json", "tuned/training_result.json"),
         "05_evaluation": ("evaluation/test_predictions.csv", "evaluation/metrics.json"),
     },
+    "07_peft": {"03_finetune": ("finetune/training_result.json",)},
 }
 """notebook -> {earlier notebook: the files under runs/<profile>/ it reads from that notebook's run}."""
 

@@ -79,6 +79,9 @@ class Profile:
     # Notebook 07: the learning rates LoRA and the head alone choose from on validation, and the ranks compared.
     peft_learning_rates: tuple[float, ...] = (5e-4, 2e-3)
     peft_ranks: tuple[int, ...] = (4, 16)
+    peft_measured_steps: int = field(
+        default=60, metadata={"help": "training steps timed per method, the first 10 not counted", "minimum": 11}
+    )
     # Independent runs: how many seeds each compared configuration trains with (notebooks 03 and 04), and how
     # many worker processes run trials and seeds side by side.
     seeds: int = field(default=3, metadata={"help": "seeds per configuration: the profile's seed and the next ones"})
@@ -131,6 +134,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         hpo_epochs=(1, 2),
         peft_learning_rates=(2e-3, 5e-3),
         peft_ranks=(2, 4),
+        peft_measured_steps=15,
         bootstrap_resamples=200,
     ),
     # Laptops and this project's reference run: the offline MiniLM encoder, full data. A small

@@ -137,7 +137,16 @@ def _epoch_rows(log_history: Sequence[dict[str, Any]]) -> list[dict[str, float]]
 
 RUN_RECORD = "run_config.json"
 """Written last into a finished run folder: the run's identity and fingerprint."""
-NOT_TRAINING = ("name", "bootstrap_resamples", "logging_steps", "seeds", "workers", "peft_learning_rates", "peft_ranks")
+NOT_TRAINING = (
+    "name",
+    "bootstrap_resamples",
+    "logging_steps",
+    "seeds",
+    "workers",
+    "peft_learning_rates",
+    "peft_ranks",
+    "peft_measured_steps",
+)
 """Profile settings that cannot change what a training run learns, left out of its fingerprint (with the search's
 `hpo_*` settings, and the LoRA settings of runs of another method)."""
 
