@@ -77,7 +77,11 @@ def pair_errors(predictions: pd.DataFrame, first: str, second: str) -> pd.DataFr
 
 
 def conflicting_duplicates(audit: dict[str, Any], predictions: pd.DataFrame) -> pd.DataFrame:
-    """Texts in both train and test with different labels, and what the model predicts for each."""
+    """Texts in both train and test with different labels, and what the model predicts for each.
+
+    The audit lists every shared text; a text counts as conflicting when its sets of labels in the two splits
+    differ, as the audit's `with_different_labels` counts them. Texts absent from `predictions` are left out.
+    """
     predicted = dict(zip(predictions["text"], predictions["predicted"]))
     rows = [
         {
@@ -87,6 +91,7 @@ def conflicting_duplicates(audit: dict[str, Any], predictions: pd.DataFrame) -> 
             "predicted": predicted.get(example["text"]),
         }
         for example in audit["shared_between"]["train/test"]["examples"]
+        if set(example["train"]) != set(example["test"])
     ]
     frame = pd.DataFrame(rows, columns=["text", "train label", "test label", "predicted"])
     return frame[frame["predicted"].notna()]

@@ -81,6 +81,8 @@ def read_column(path: Path, column: str, added: Sequence[str]) -> tuple[list[str
         raise UsageError(f"{path}: no such CSV file")
     try:
         header, records = read_csv(path)
+        if not header:
+            raise UsageError(f"{path}:1: no header row; a CSV file starts with a line naming its columns")
         if column not in header:
             raise UsageError(f"{path}: no column {column!r}; columns are {header}")
         clash = [name for name in added if name in header]

@@ -314,9 +314,11 @@ def trials_table(study: optuna.Study) -> list[dict[str, Any]]:
 
 
 def ranked_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
-    """The completed trials, best first."""
+    """The completed trials, best first by the study's own direction."""
     completed = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-    return sorted(completed, key=lambda trial: trial.value, reverse=DIRECTION == "maximize")
+    return sorted(
+        completed, key=lambda trial: trial.value, reverse=study.direction == optuna.study.StudyDirection.MAXIMIZE
+    )
 
 
 def dimension_coverage(study: optuna.Study, profile: Profile) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,19 @@ from helpers import LABEL_NAMES
 from helpers.data import HUB_DATASET
 
 METRIC_TITLES = {"accuracy": "Accuracy", "f1_weighted": "F1 (weighted)", "f1_macro": "F1 (macro)"}
+PER_CLASS = tuple(f"{kind}_{name}" for name in LABEL_NAMES for kind in ("precision", "recall", "f1"))
+DECISION_KEYS = ("backend", "candidate", "agreement", "bounds")
+AGREEMENT_KEYS = ("texts", "changed_labels", "changed_label_share", "accuracy_change_points")
+BOUNDS_KEYS = ("max_changed_label_share", "max_accuracy_change_points")
+
+
+def _require(argument: str, given: Any, keys: Sequence[str]) -> None:
+    """Fail before anything is written, naming the argument and every key it lacks."""
+    if not isinstance(given, Mapping):
+        raise TypeError(f"write_model_card: {argument} must be a dict, got {type(given).__name__}")
+    missing = [key for key in keys if key not in given]
+    if missing:
+        raise ValueError(f"write_model_card: {argument} lacks {', '.join(missing)}")
 
 
 def _metadata(base_model: str, test: dict[str, float], model_name: str) -> dict[str, Any]:
@@ -57,8 +71,15 @@ def write_model_card(
     """Write `model_dir/README.md`: metadata first (read by the hub), then the card for people.
 
     `test` and `validation` are the float32 model's scores, `served` the test scores of the back end that
-    `backend` (the validation-split decision of `helpers.inference.decide_backend`) serves by default.
+    `backend` (the validation-split decision of `helpers.inference.decide_backend`) serves by default. A missing
+    score or decision field is a `ValueError` naming it, raised before the file is touched.
     """
+    _require("test", test, (*METRIC_TITLES, *PER_CLASS))
+    _require("validation", validation, tuple(METRIC_TITLES))
+    _require("served", served, tuple(METRIC_TITLES))
+    _require("backend", backend, DECISION_KEYS)
+    _require("backend['agreement']", backend["agreement"], AGREEMENT_KEYS)
+    _require("backend['bounds']", backend["bounds"], BOUNDS_KEYS)
     agreement = backend["agreement"]
     bounds = backend["bounds"]
     name = f"{Path(base_model).name}-emotion"

@@ -85,8 +85,18 @@ class SoftmaxLinearSVC(ClassifierMixin, BaseEstimator):
         return self
 
     def calibrate(self, x: spmatrix, y: Sequence[int]) -> SoftmaxLinearSVC:
-        """Fit the temperature on held-out labels (validation): the only step that gives probabilities."""
-        columns = np.searchsorted(self.classes_, np.asarray(y))
+        """Fit the temperature on held-out labels (validation): the only step that gives probabilities.
+
+        Each label is scored in its own column of `classes_`; a label the SVM never saw in training has none.
+        """
+        labels = np.asarray(y)
+        unseen = sorted(set(labels.tolist()) - set(self.classes_.tolist()))
+        if unseen:
+            raise ValueError(
+                f"calibration labels {unseen} did not occur in training (classes {self.classes_.tolist()}): "
+                "they have no probability column"
+            )
+        columns = np.searchsorted(self.classes_, labels)
         self.temperature_ = fit_temperature(self.decision_function(x), columns)
         return self
 

@@ -19,10 +19,12 @@ from helpers.inference import (
     FAST_BACKEND,
     ONNX_CACHE,
     EmotionClassifier,
+    LogitsFunction,
     build_backend,
     build_onnx,
     export_onnx,
     onnx_backend,
+    softmax,
     sorted_batch_logits,
     torch_backend,
 )
@@ -66,9 +68,8 @@ def smoke_bench(
 
 
 def test_smoke_bench_writes_complete_json(smoke_bench: tuple[dict, Path], trained_folder: Path) -> None:
-    returned, output = smoke_bench
-    written = json.loads(output.read_text())
-    assert written == json.loads(json.dumps(returned))
+    _, output = smoke_bench
+    written = json.loads(output.read_text(), parse_constant=refuse_non_finite)  # strict JSON, as browsers read it
     assert written["profile"] == "smoke"
     assert written["machine"]["cpu_count"] >= 1 and written["machine"]["torch_threads"] >= 1
     assert {"torch", "transformers", "onnxruntime"} <= set(written["machine"])
@@ -93,14 +94,105 @@ def test_smoke_bench_writes_complete_json(smoke_bench: tuple[dict, Path], traine
         assert row["description"] and 0 <= row["agreement_with_fp32"] <= 1, name
         for key in ("texts_per_second", "latency_ms_median", "speedup_vs_fp32", "build_seconds"):
             assert row[key] > 0, (name, key)
-        assert 0 <= row["accuracy"] <= 1 and isinstance(row["accuracy_drop_points"], float)
-    assert inference["variants"]["fp32"]["accuracy_drop_points"] == 0
+        assert 0 <= row["accuracy"] <= 1
+        assert row["accuracy_drop_points"] == pytest.approx(100 * (inference["fp32_accuracy"] - row["accuracy"]))
     assert inference["recommended_backend"] in BACKENDS and inference["fastest_within_bounds"] in BACKENDS
     assert inference["split"] == "validation"  # the bench never reads the test split
     assert written["machine"]["cpu_model"] and written["machine"]["torch_cpu_capability"]
     # the default back end gives a text the same probabilities alone as in a batch; fp32 does too
     for name in ("fp32", FAST_BACKEND):
         assert 0 <= inference["variants"][name]["batch_effect_max_probability"] <= bench.BATCH_EFFECT_TOLERANCE
+
+
+def refuse_non_finite(constant: str) -> float:
+    raise ValueError(f"benchmarks.json holds {constant}, which is not JSON")
+
+
+TEXTS = ["i feel sad", "i am so happy today", "i am scared", "that made me angry", "i love you", "wow what a surprise"]
+LABELS = [1, 1, 2, 3, 4, 5]
+"""Float32 predicts text i as label i % 6: right on all but the first text, 5 of 6."""
+
+
+def fake_runners(tokenizer) -> dict[str, LogitsFunction]:
+    """Logits functions that recognise each text by its token ids and predict as stated:
+    fp32 the `LABELS` but the first text as 0; int8 as fp32 but the second text wrong too (4 of 6); onnx as fp32 but
+    the first text right (6 of 6); onnx-int8 as fp32 with class 5 raised by 0.5 for each other text in its call,
+    which moves its probabilities by batch but changes no label (margin 4, at most 2.5 added)."""
+    texts_by_ids = {sum(tokenizer(text)["input_ids"]): index for index, text in enumerate(TEXTS)}
+    assert len(texts_by_ids) == len(TEXTS)  # every text recognisable
+
+    def predicting(changes: dict[int, int], batch_shift: float = 0.0) -> LogitsFunction:
+        def logits_of(input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+            logits = np.zeros((len(input_ids), 6), dtype=np.float32)
+            for row, (ids, mask) in enumerate(zip(input_ids, attention_mask)):
+                index = texts_by_ids[int(ids[mask.astype(bool)].sum())]
+                logits[row, changes.get(index, index % 6)] = 4.0
+                logits[row, 5] += batch_shift * (len(input_ids) - 1)
+            return logits
+
+        return logits_of
+
+    runners = {"fp32": predicting({}), "int8": predicting({1: 2}), "onnx": predicting({0: 1})}
+    runners["onnx-int8"] = predicting({}, batch_shift=0.5)
+    return runners | {name: runners["fp32"] for name in bench.ABLATIONS_INFERENCE}
+
+
+def test_inference_rows_measure_each_back_end_against_float32(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Accuracy drops, changed labels and the batch effect follow from what each back end predicted."""
+    profile = resolve_profile("smoke")
+    tokenizer = load_tokenizer(profile)
+    runners = fake_runners(tokenizer)
+    monkeypatch.setattr(bench, "build_runners", lambda model, folder: (runners, dict.fromkeys(runners, 0.5)))
+    monkeypatch.setattr(bench, "PAUSE_SECONDS", 0.0)
+    result = bench.bench_inference(None, tokenizer, TEXTS, LABELS, 64, bench.SETTINGS["smoke"], trained=True)
+    variants = result["variants"]
+    assert result["fp32_accuracy"] == pytest.approx(5 / 6)
+    expected = {  # name: (accuracy, drop in points, changed label share)
+        "fp32": (5 / 6, 0.0, 0.0),
+        "int8": (4 / 6, 100 / 6, 1 / 6),
+        "onnx": (1.0, -100 / 6, 1 / 6),
+        "onnx-int8": (5 / 6, 0.0, 0.0),
+    }
+    for name, (accuracy, drop, changed) in expected.items():
+        row = variants[name]
+        assert (row["accuracy"], row["accuracy_drop_points"]) == pytest.approx((accuracy, drop)), name
+        assert (row["changed_label_share"], row["agreement_with_fp32"]) == pytest.approx((changed, 1 - changed))
+    # all six texts share one call (batches of 64); alone, each is a call of its own
+    base = np.zeros((len(TEXTS), 6))
+    base[np.arange(len(TEXTS)), np.arange(len(TEXTS)) % 6] = 4.0
+    shifted = base.copy()
+    shifted[:, 5] += 0.5 * (len(TEXTS) - 1)
+    effect = np.abs(softmax(shifted) - softmax(base)).max()
+    assert variants["onnx-int8"]["batch_effect_max_probability"] == pytest.approx(effect, rel=1e-5)
+    assert effect > bench.BATCH_EFFECT_TOLERANCE
+    assert all(variants[name]["batch_effect_max_probability"] == 0 for name in ("fp32", "int8", "onnx"))
+    # int8 and onnx change a label in six: outside the bounds; only fp32 is also batch-invariant
+    assert result["recommended_backend"] == "fp32"
+    assert result["fastest_within_bounds"] in ("fp32", "onnx-int8")
+
+
+def variant(texts_per_second: float, changed: float, drop: float, batch_effect: float = 0.0) -> dict[str, float]:
+    return {
+        "texts_per_second": texts_per_second,
+        "changed_label_share": changed,
+        "accuracy_drop_points": drop,
+        "batch_effect_max_probability": batch_effect,
+    }
+
+
+def test_recommendation_is_the_fastest_within_both_bounds() -> None:
+    variants = {
+        "fp32": variant(100, 0.0, 0.0),
+        "int8": variant(400, 0.006, 0.1),  # changes too many labels
+        "onnx": variant(200, 0.0, 0.0),
+        "onnx-int8": variant(300, 0.005, -0.3, batch_effect=5e-4),  # on both bounds: within them
+    }
+    assert bench.recommend(variants, batch_invariant=False) == "onnx-int8"
+    assert bench.recommend(variants, batch_invariant=True) == "onnx"  # onnx-int8's batch effect is too large
+    variants["onnx-int8"] = variant(300, 0.0, 0.31)  # accuracy fell by more than 0.3 points
+    assert bench.recommend(variants, batch_invariant=False) == "onnx"
+    variants["onnx"] = variant(200, 0.0, -0.31)  # rose by more: out of bounds as well
+    assert bench.recommend(variants, batch_invariant=False) == "fp32"
 
 
 def test_parallel_section_ran_the_same_experiments_both_ways(smoke_bench: tuple[dict, Path]) -> None:

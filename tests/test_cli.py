@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from transformers import BertForSequenceClassification
 
-from helpers.cli import main
+from helpers.cli import UsageError, main, output_columns, read_column
 from helpers.modeling import build_model, load_tokenizer
 from helpers.profiles import resolve_profile
 
@@ -138,3 +138,67 @@ def test_truncated_weights_are_an_incomplete_model_folder(smoke_model: Path, tmp
     assert main([str(copy), "i feel fine"]) == 2
     err = capsys.readouterr().err
     assert "incomplete model folder" in err and "model.safetensors" in err and "Traceback" not in err
+
+
+def test_read_column_returns_header_rows_and_the_columns_texts_as_written(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text('id,tweet,lang\n1,"  i feel fine, really ",en\n2,"two\nlines",en\n', encoding="utf-8")
+    header, rows, texts = read_column(source, "tweet", output_columns(2))
+    assert header == ["id", "tweet", "lang"]
+    assert rows == [
+        {"id": "1", "tweet": "  i feel fine, really ", "lang": "en"},
+        {"id": "2", "tweet": "two\nlines", "lang": "en"},
+    ]
+    assert texts == ["  i feel fine, really ", "two\nlines"]  # only the check for emptiness strips
+
+
+@pytest.mark.parametrize(
+    ("content", "column", "fragments"),
+    [
+        ("id,tweet\n1,fine\n", "text", ["in.csv: no column 'text'", "columns are ['id', 'tweet']"]),
+        ('{"text": "i feel fine"}\n', "text", ["in.csv: no column 'text'", '\'{"text": "i feel fine"}\'']),
+        ("", "text", ["in.csv:1: no header row"]),
+        ("\nid,text\n1,fine\n", "text", ["in.csv:1: no header row"]),
+        ("id,text\n", "text", ["in.csv: the file has a header but no rows"]),
+        ("id,text\n1,fine\n2,\t\n", "text", ["in.csv:3: empty text in column 'text'"]),
+        ("id,text\n1,fine\n\n2,fine\n", "text", ["in.csv:3: blank line"]),
+        ("id,text\n1,fine,extra\n", "text", ["in.csv:2: expected 2 fields"]),
+        ("text,score\nfine,1\n", "text", ["in.csv: the predictions would overwrite its column(s) score"]),
+    ],
+    ids=[
+        "missing-column",
+        "jsonl",
+        "empty-file",
+        "blank-first-line",
+        "no-rows",
+        "empty-text",
+        "blank-line",
+        "fields",
+        "clash",
+    ],
+)
+def test_read_column_names_file_line_and_column(tmp_path: Path, content: str, column: str, fragments: list[str]):
+    source = tmp_path / "in.csv"
+    source.write_text(content, encoding="utf-8")
+    with pytest.raises(UsageError) as refused:
+        read_column(source, column, output_columns(1))
+    assert all(fragment in str(refused.value) for fragment in fragments), str(refused.value)
+    assert str(source) in str(refused.value)
+
+
+def test_read_column_refuses_a_missing_file_and_other_encodings(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="nowhere.csv: no such CSV file"):
+        read_column(tmp_path / "nowhere.csv", "text", [])
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(UsageError, match="folder: no such CSV file"):
+        read_column(tmp_path / "folder", "text", [])
+    source = tmp_path / "latin.csv"
+    source.write_bytes("text\nfine\nna\u00efve\n".encode("latin-1"))
+    with pytest.raises(UsageError, match=r"latin.csv:3: not UTF-8 \(byte 0xef at column 3\)"):
+        read_column(source, "text", [])
+
+
+def test_read_column_trailing_blank_lines_and_byte_order_mark_are_fine(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_bytes("\ufefftext\r\nfine\r\n\r\n\r\n".encode())
+    assert read_column(source, "text", []) == (["text"], [{"text": "fine"}], ["fine"])

@@ -3,6 +3,7 @@ like with like, and shares its study between parallel workers without losing or 
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import time
 from dataclasses import replace
@@ -21,6 +22,7 @@ from helpers.hpo import (
     dimension_coverage,
     finished_trials,
     open_study,
+    ranked_trials,
     run_search,
     save_search_summary,
     schedule_step,
@@ -43,7 +45,6 @@ def setting(easy_data: DatasetDict):
 def test_search_resumes_with_finished_trials(setting, tmp_path: Path) -> None:
     cfg, tokenizer, tokenized = setting
     study = run_search(cfg, tokenized, tokenizer, tmp_path)
-    assert study.direction == optuna.study.StudyDirection.MAXIMIZE
     first = [(t.number, t.params, t.value) for t in study.trials]
     assert len(first) == 2
 
@@ -51,8 +52,45 @@ def test_search_resumes_with_finished_trials(setting, tmp_path: Path) -> None:
     resumed = run_search(more, tokenized, tokenizer, tmp_path)
     assert [(t.number, t.params, t.value) for t in resumed.trials][:2] == first
     assert finished_trials(resumed) == 3
-    summary = save_search_summary(resumed, more, tmp_path)
-    assert '"direction": "maximize"' in summary.read_text()
+    summary = json.loads(save_search_summary(resumed, more, tmp_path).read_text(encoding="utf-8"))
+    values = [t.value for t in resumed.trials if t.state == TrialState.COMPLETE]
+    assert summary["best_value"] == max(values) == ranked_trials(resumed)[0].value
+    assert [row["trial"] for row in summary["trials"]] == [0, 1, 2]
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage:UserWarning")  # trials are told by hand, not optimised
+def test_the_study_maximises_and_prunes_only_against_its_own_schedule(tmp_path: Path) -> None:
+    """The study the search opens ranks the highest validation score first, and its pruner stops a trial that
+    trails the finished trials of its own schedule length, never one that leads them or has none to compare with."""
+    study = open_study(smoke(), tmp_path, {"kind": "test", "enqueued": []})
+
+    def finish(epochs: int, values: tuple[float, ...]) -> None:
+        for value in values:
+            done = study.ask()
+            done.report(value, schedule_step(epochs, 1))
+            study.tell(done, value)
+
+    finish(2, (0.5, 0.9, 0.7))
+    assert [t.value for t in ranked_trials(study)] == [0.9, 0.7, 0.5]
+    assert study.best_value == 0.9
+
+    def pruned_at_epoch_one(epochs: int, value: float) -> bool:
+        trial = study.ask()
+        trial.report(value, schedule_step(epochs, 1))
+        pruned = trial.should_prune()
+        study.tell(trial, state=TrialState.PRUNED if pruned else TrialState.FAIL)
+        return pruned
+
+    assert pruned_at_epoch_one(2, 0.6)  # below the median 0.7 of the two-epoch trials
+    assert not pruned_at_epoch_one(2, 0.8)  # above it: a low median is not what a maximising search stops
+    assert not pruned_at_epoch_one(3, 0.1)  # no finished three-epoch trial to compare with
+
+
+def test_ranking_follows_the_direction_of_the_study() -> None:
+    study = optuna.create_study(direction="minimize")
+    for value in (0.5, 0.9, 0.7):
+        study.tell(study.ask(), value)
+    assert [t.value for t in ranked_trials(study)] == [0.5, 0.7, 0.9]
 
 
 def test_worker_killed_mid_trial_leaves_it_failed_and_its_parameters_finished_by_another(

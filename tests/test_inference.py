@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from helpers import LABEL_NAMES
+from helpers.bench import BATCH_EFFECT_TOLERANCE
 from helpers.cli import main
-from helpers.inference import EmotionClassifier, ModelFolderError
+from helpers.inference import EmotionClassifier, ModelFolderError, load_model_folder, softmax
 
 
 @pytest.fixture(scope="module")
@@ -32,11 +34,38 @@ def test_predict_names_emotions_with_probabilities(classifier: EmotionClassifier
         assert scores == sorted(scores, reverse=True) and 0 < sum(scores) <= 1 + 1e-6
 
 
-def test_batches_give_the_same_answer_as_one_by_one(classifier: EmotionClassifier) -> None:
-    texts = ["i feel sad about it", "honestly i feel so furious about it today", "i am amazed"]
-    batched = classifier.predict_proba(texts, batch_size=2)
-    single = [classifier.predict_proba(t)[0] for t in texts]
-    assert abs(batched - single).max() < 1e-4
+BATCH_TEXTS = [
+    "sad",
+    "i am amazed",
+    "honestly i feel so furious about it today",
+    "this morning i was feeling cheerful and glad about everything that happened at work",
+]
+
+
+@pytest.mark.parametrize("backend", ["fp32", "onnx"])
+def test_a_padded_batch_gives_each_text_its_one_by_one_probabilities(model_dir: Path, backend: str) -> None:
+    """fp32 and onnx run a batch as one padded call (onnx-int8 runs one unpadded text per call by construction,
+    so it cannot differ): the texts, all of different lengths, must get what they get alone, within the
+    bench's `BATCH_EFFECT_TOLERANCE` on every probability."""
+    model, tokenizer = load_model_folder(model_dir)
+    classifier = EmotionClassifier(model, tokenizer, backend=backend)
+    run = classifier._logits_of
+    calls: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def recorded(input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+        calls.append((input_ids, attention_mask))
+        return run(input_ids, attention_mask)
+
+    classifier._logits_of = recorded
+    batched = classifier.predict_proba(BATCH_TEXTS, batch_size=len(BATCH_TEXTS))
+    ((input_ids, attention_mask),) = calls  # the whole batch in one call
+    assert len(set(attention_mask.sum(axis=1))) == len(BATCH_TEXTS)  # every text padded to the longest but one
+    alone = np.concatenate([classifier.predict_proba(text) for text in BATCH_TEXTS])
+    assert all(mask.shape[0] == 1 and mask.all() for _, mask in calls[1:])  # one unpadded text per call
+    np.testing.assert_allclose(batched, alone, rtol=0, atol=BATCH_EFFECT_TOLERANCE)
+    # the tolerance would catch a batch whose padding leaked into its texts: the same call without the mask
+    unmasked = softmax(run(input_ids, np.ones_like(attention_mask)))
+    assert np.abs(unmasked - softmax(run(input_ids, attention_mask))).max() > 100 * BATCH_EFFECT_TOLERANCE
 
 
 @pytest.mark.parametrize(
