@@ -30,9 +30,7 @@ class UsageError(ValueError):
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="emotion-predict", description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "model", type=Path, help="a saved model or LoRA adapter folder (e.g. runs/cpu/tuned/model)"
-    )
+    parser.add_argument("model", type=Path, help="a saved model or LoRA adapter folder (e.g. runs/cpu/tuned/model)")
     parser.add_argument(
         "--base",
         help="for a LoRA adapter folder: its base model (a folder or hub id), where the one it names is elsewhere",

@@ -211,3 +211,16 @@ def test_run_record_of_a_lora_run_loads(lora_run, easy_data: DatasetDict) -> Non
     run = load_training_result(Path(result.model_dir).parent, easy_data)
     assert run["identity"]["settings"]["method"] == "lora"
     assert run["identity"]["settings"]["lora_rank"] == 8
+
+
+def test_distilbert_head_and_the_gpu_profiles_targets() -> None:
+    """The gpu profile's model type: its head is the pre-classifier and classifier, its targets q_lin and v_lin."""
+    from transformers import DistilBertConfig, DistilBertForSequenceClassification
+
+    config = DistilBertConfig(vocab_size=100, dim=32, n_layers=2, n_heads=2, hidden_dim=64, num_labels=6)
+    gpu = resolve_profile("gpu")
+    lora = replace(gpu, method="lora")
+    model = apply_method(DistilBertForSequenceClassification(config), lora)
+    trained = {name for name, parameter in model.named_parameters() if parameter.requires_grad}
+    assert {name.split(".lora_")[0].rsplit(".", 1)[-1] for name in trained if ".lora_" in name} == {"q_lin", "v_lin"}
+    assert head_modules(DistilBertForSequenceClassification(config)) == ["pre_classifier", "classifier"]
