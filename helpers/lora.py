@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from pathlib import Path
 
 import torch
@@ -97,7 +98,9 @@ def apply_method(model: PreTrainedModel, profile: Profile) -> torch.nn.Module:
         target_modules=target_modules(model, profile.lora_target_modules),
         modules_to_save=head,
     )
-    return get_peft_model(model, config)
+    with warnings.catch_warnings():  # peft 0.21 asks transformers a deprecated question; nothing for us to change
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+        return get_peft_model(model, config)
 
 
 def _in_head(name: str, base_prefix: str, head: list[str]) -> bool:

@@ -280,17 +280,22 @@ def save_comparison(
     return path
 
 
-def findings(table: pd.DataFrame) -> list[str]:
-    """The measured trade-offs, each LoRA rank and the head alone against full fine-tuning, as sentences."""
+def versus_full(table: pd.DataFrame) -> pd.DataFrame:
+    """Each other method against full fine-tuning: what it trains and saves, how fast and in how much memory it
+    trains, and the validation points it gives up (negative) or gains."""
     full = table.loc[FULL]
-    lines = []
-    for name, row in table.drop(index=FULL).iterrows():
-        speed = row["samples per second"] / full["samples per second"]
-        lines.append(
-            f"{name}: trains {row['share trained']:.2%} of the weights and saves {row['saved MB']:.1f} MB "
-            f"against {full['saved MB']:.1f} MB; it trains {speed:.2f}x "
-            f"as fast with {row['peak memory (MiB)'] - full['peak memory (MiB)']:+.0f} MiB of peak memory; validation "
-            f"macro F1 {100 * (row['validation f1_macro mean'] - full['validation f1_macro mean']):+.2f} points "
-            f"and accuracy {100 * (row['validation accuracy mean'] - full['validation accuracy mean']):+.2f} points."
-        )
-    return lines
+    others = table.drop(index=FULL)
+
+    def points(column: str) -> pd.Series:
+        return 100 * (others[column] - full[column])
+
+    return pd.DataFrame(
+        {
+            "share of weights trained": others["share trained"],
+            "saved size, share of full": others["saved MB"] / full["saved MB"],
+            "training speed, times full": others["samples per second"] / full["samples per second"],
+            "peak memory, MiB more than full": others["peak memory (MiB)"] - full["peak memory (MiB)"],
+            "validation macro F1, points": points("validation f1_macro mean"),
+            "validation accuracy, points": points("validation accuracy mean"),
+        }
+    )
