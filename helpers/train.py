@@ -1,8 +1,11 @@
 """Fine-tune one model with `train_classifier` from the command line, in one process or in several.
 
-    python -m helpers.train --profile smoke --output runs/smoke/ddp [--data-dir DIR] [--set key=value ...]
+    python -m helpers.train --profile smoke --output runs/smoke/one [--data-dir DIR] [--set key=value ...]
     torchrun --nproc_per_node 2 -m helpers.train --profile gpu --output runs/gpu/ddp
-    accelerate launch --num_processes 2 --cpu -m helpers.train --profile smoke --output runs/smoke/ddp
+    accelerate launch --multi_gpu --num_processes 2 -m helpers.train --profile smoke --output runs/smoke/ddp
+
+(`accelerate launch --multi_gpu` runs torchrun underneath, so it starts CPU processes too; its `--cpu` flag
+alone starts one process unless MPI is set up.)
 
 Under `torchrun` or `accelerate launch` every process runs this script: each loads the same data, and the
 Trainer wraps the model in PyTorch's DistributedDataParallel (NCCL between GPUs, gloo between CPU processes),
