@@ -102,22 +102,22 @@ def processes() -> int:
 
 
 def _training_arguments(
-    profile: Profile, output_dir: Path, hyperparameters: dict[str, Any], keep_model: bool
+    profile: Profile, output_dir: Path, learning_rate: float, batch_size: int, epochs: int, keep_model: bool
 ) -> TrainingArguments:
     """The profile's recipe as `TrainingArguments`; the Trainer's own progress bar only where someone watches.
 
     `batch_size` is the global batch, split evenly over the processes of a distributed run."""
     device = best_device()
     precision = resolve_mixed_precision(profile.mixed_precision, device)
-    batch_size, world = hyperparameters["batch_size"], processes()
+    world = processes()
     if batch_size % world:
         raise ValueError(f"batch size {batch_size} does not split evenly over {world} processes")
     return TrainingArguments(
         output_dir=str(output_dir),
-        learning_rate=hyperparameters["learning_rate"],
+        learning_rate=learning_rate,
         per_device_train_batch_size=batch_size // world,
         per_device_eval_batch_size=profile.eval_batch_size,
-        num_train_epochs=hyperparameters["epochs"],
+        num_train_epochs=epochs,
         weight_decay=profile.weight_decay,
         warmup_steps=profile.warmup_ratio,  # transformers 5: a value below 1 is a ratio of all steps
         eval_strategy="epoch",
@@ -264,12 +264,13 @@ def train_classifier(
     }
     identity = training_identity(profile, tokenized, tokenizer, hyperparameters)
     run_fingerprint = fingerprint(identity)
+    recipe = (hyperparameters["learning_rate"], hyperparameters["batch_size"], hyperparameters["epochs"])
     if not keep_model:
-        args = _training_arguments(profile, output_dir, hyperparameters, keep_model=False)
+        args = _training_arguments(profile, output_dir, *recipe, keep_model=False)
         return _train(profile, tokenized, tokenizer, args, hyperparameters, callbacks, run_fingerprint)
     output_dir.parent.mkdir(parents=True, exist_ok=True)
     work = _partial_dir(output_dir, run_fingerprint)
-    args = _training_arguments(profile, work, hyperparameters, keep_model=True)
+    args = _training_arguments(profile, work, *recipe, keep_model=True)
     with ExitStack() as held:
         # The main process first: it alone moves and deletes folders; the others then find what it prepared.
         with args.main_process_first(local=False, desc="preparing the run folder"):
