@@ -89,21 +89,18 @@ class _Connect:
     def __call__(self) -> Any:
         import psycopg
 
-        for attempt, pause in enumerate([*pauses(self.attempts), None], start=1):
+        for attempt, pause in enumerate(pauses(self.attempts), start=1):
             try:
                 return psycopg.connect(self.conninfo, connect_timeout=10)
             except psycopg.OperationalError as error:
-                if pause is None:
-                    raise
                 print(
                     f"database {self.masked} not reachable ({reason(error, self.conninfo)}); try {attempt + 1} of "
-                    f"{self.attempts} in "
-                    f"{pause:g} s",
+                    f"{self.attempts} in {pause:g} s",
                     file=sys.stderr,
                     flush=True,
                 )
                 time.sleep(pause)
-        raise AssertionError("unreachable")
+        return psycopg.connect(self.conninfo, connect_timeout=10)  # the last try: its error goes to the caller
 
 
 class _PatientStorage(RDBStorage):
