@@ -24,8 +24,14 @@ NOTEBOOKS := $(sort $(wildcard notebooks/0*.ipynb))
 RUNS := $(patsubst notebooks/%,$(EXECUTED)/%,$(NOTEBOOKS))
 # `make demo MODEL=path/to/model`; empty: the newest runs/*/tuned/model.
 MODEL ?=
+# A search shared by several machines: `make hpo-worker STORAGE=postgresql://user@host/db` on each, and
+# `make report STORAGE=...` reads the same study in notebook 04. Empty: this machine's SQLite study.
+# STUDY names the study in the database (default emotion-<profile>); WORKERS the worker processes per machine.
+STORAGE ?=
+STUDY ?=
+WORKERS ?=
 
-.PHONY: help setup lab test lint format report notebooks bench demo clean-runs
+.PHONY: help setup lab test lint format report notebooks bench hpo-worker demo clean-runs
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -78,6 +84,10 @@ bench: setup ## Time training, inference, experiments per hour and bf16 side by 
 	$(PY) -m helpers.bench --profile $(PROFILE) --output runs/$(PROFILE)/benchmarks.json
 	[ "$(PROFILE)" = smoke ] || cp runs/$(PROFILE)/benchmarks.json report/benchmarks.json
 
+hpo-worker: setup ## Join PROFILE's search in the database STORAGE (postgresql://...) and run its trials
+	@$(PY) -m helpers.hpo_worker --profile $(PROFILE) $(if $(STORAGE),--storage "$(STORAGE)") \
+		$(if $(STUDY),--study "$(STUDY)") $(if $(WORKERS),--workers $(WORKERS))
+
 demo: setup ## Open the Gradio demo on localhost for MODEL (default: the newest run's tuned model)
 	@$(PY) -m helpers.demo $(if $(MODEL),"$(MODEL)")
 
@@ -91,7 +101,8 @@ $(EXECUTED)/01_data.ipynb: helpers/audit.py helpers/modeling.py
 $(EXECUTED)/02_baselines.ipynb: helpers/baselines.py helpers/tfidf.py helpers/metrics.py helpers/modeling.py helpers/inference.py
 $(EXECUTED)/03_finetune.ipynb: helpers/training.py helpers/identity.py helpers/metrics.py helpers/modeling.py helpers/workers.py
 $(EXECUTED)/04_hpo.ipynb: helpers/hpo.py helpers/training.py helpers/identity.py helpers/metrics.py helpers/modeling.py helpers/workers.py \
-	$(EXECUTED)/03_finetune.ipynb
+	helpers/storage.py $(EXECUTED)/03_finetune.ipynb
+$(EXECUTED)/04_hpo.ipynb: private PARAMETERS = $(if $(STORAGE),-p storage "$(STORAGE)") $(if $(STUDY),-p study_name "$(STUDY)")
 $(EXECUTED)/05_evaluation.ipynb: helpers/evaluation.py helpers/metrics.py helpers/baselines.py helpers/inference.py \
 	helpers/tfidf.py helpers/training.py helpers/identity.py \
 	helpers/modelcard.py $(EXECUTED)/01_data.ipynb $(EXECUTED)/02_baselines.ipynb $(EXECUTED)/04_hpo.ipynb
@@ -105,7 +116,7 @@ $(EXECUTED)/%.ipynb: notebooks/%.ipynb $(COMMON) | setup
 	@mkdir -p $(@D)
 	@echo "== $* ($(PROFILE)) =="
 	@start=$$(date +%s); \
-	if EMOTION_PROGRESS=0 $(PY) -m papermill $< $(@:.ipynb=.partial.ipynb) -p profile $(PROFILE) -k $(KERNEL) \
+	if EMOTION_PROGRESS=0 $(PY) -m papermill $< $(@:.ipynb=.partial.ipynb) -p profile $(PROFILE) $(PARAMETERS) -k $(KERNEL) \
 		--cwd notebooks --no-progress-bar; then \
 		mv $(@:.ipynb=.partial.ipynb) $@; echo "$* $$(( $$(date +%s) - start ))" >> $(RUN)/wall_seconds.txt; \
 	else \

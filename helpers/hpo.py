@@ -1,4 +1,4 @@
-"""Optuna search over the seed report's space, shared by parallel workers through its SQLite storage.
+"""Optuna search over the seed report's space, shared by parallel workers through the study's storage.
 
 Objective: validation weighted F1 of the best epoch, direction "maximize". The first trials are enqueued so
 that every batch size and epoch count is tried at least once (the seed recipe among them); then a seeded TPE
@@ -6,10 +6,12 @@ sampler proposes. A median pruner stops trials that trail, comparing each only w
 same schedule length at the same epoch: after one epoch, a four-epoch schedule has decayed its learning rate
 less than a two-epoch one, so the two are not comparable there.
 
-Trials run in worker processes (`helpers.workers`) that share the study. A worker claims a trial under a
-file lock, so the search runs exactly the trials asked for; a worker that dies mid-trial stops sending
-heartbeats, and the next claim fails its trial and queues its parameters again (Optuna's heartbeat and
-`RetryHeartbeatStaleTrialCallback`).
+Trials run in worker processes (`helpers.workers`) that share the study: on this machine through its SQLite
+file, or on several machines through a PostgreSQL database (`helpers.storage`, `python -m helpers.hpo_worker`).
+A worker claims a trial under a lock, so the search runs exactly the trials asked for; a worker that dies
+mid-trial stops sending heartbeats, and the next claim fails its trial and queues its parameters again (Optuna's
+heartbeat and `RetryHeartbeatStaleTrialCallback`). A worker joins only a study of its own search: the study
+records the search's identity (code, data, settings) and a worker whose identity differs is refused.
 """
 
 from __future__ import annotations
@@ -24,13 +26,13 @@ from typing import Any
 import optuna
 import pandas as pd
 from datasets import DatasetDict
-from filelock import FileLock
-from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback, fail_stale_trials
+from optuna.storages import fail_stale_trials
 from transformers import PreTrainedTokenizerBase, TrainerCallback
 
 from helpers.data import stratified_subset
-from helpers.identity import fingerprint
+from helpers.identity import code_digests, differences, fingerprint
 from helpers.profiles import Profile
+from helpers.storage import DB_ATTEMPTS, mask, open_storage, storage_failure, study_lock, unavailable
 from helpers.training import SELECTION_METRIC, train_classifier, training_identity
 
 DIRECTION = "maximize"
@@ -44,6 +46,14 @@ SCHEDULE_STEP = 1000
 """Pruning steps are `epochs * SCHEDULE_STEP + epoch`: a step is shared only by trials of the same length."""
 HEARTBEAT_SECONDS = (30, 120)
 """How often a running trial says it is alive, and after how long without a word it counts as dead."""
+SEARCH_CODE = ("helpers.hpo", "helpers.lora", "helpers.metrics", "helpers.modeling", "helpers.training")
+"""The modules whose code decides what a trial trains and how it is scored. The data, device and profile code
+act through values the identity holds already (data hashes, device, precision, settings)."""
+SEARCH_PACKAGES = ("torch", "transformers", "accelerate", "optuna", "peft")
+
+
+class StudyMismatchError(ValueError):
+    """A shared study belongs to another search: other code, data or settings than this worker's."""
 
 
 def schedule_step(epochs: int, epoch: int) -> int:
@@ -110,6 +120,7 @@ def search_identity(profile: Profile, trial_data: DatasetDict, tokenizer: PreTra
     return {
         **identity,
         "kind": "search",
+        "code": code_identity(),
         "space": search_space_description(profile),
         "objective": OBJECTIVE,
         "direction": DIRECTION,
@@ -117,7 +128,7 @@ def search_identity(profile: Profile, trial_data: DatasetDict, tokenizer: PreTra
         "sampler": {
             "name": "TPESampler",
             "seed": profile.seed,
-            "seed_per_worker": "seed + 1000 * worker index + trials already in the study",
+            "seed_per_trial": "seed + trials claimed before it",
             "startup_trials": len(covering) + EXTRA_RANDOM_TRIALS,
             "constant_liar": True,
         },
@@ -130,6 +141,14 @@ def search_identity(profile: Profile, trial_data: DatasetDict, tokenizer: PreTra
     }
 
 
+def code_identity() -> dict[str, Any]:
+    """The code a trial runs: a digest of each module of `SEARCH_CODE` and the versions of the libraries that
+    train and sample. Workers on several machines must run the same to share a study."""
+    from importlib.metadata import version
+
+    return {"modules": code_digests(SEARCH_CODE), "packages": {name: version(name) for name in SEARCH_PACKAGES}}
+
+
 def search_space_description(profile: Profile) -> dict[str, Any]:
     return {
         "learning_rate": [profile.hpo_lr_min, profile.hpo_lr_max, "log"],
@@ -138,35 +157,40 @@ def search_space_description(profile: Profile) -> dict[str, Any]:
     }
 
 
+def study_name(profile: Profile, search_fingerprint: str) -> str:
+    """On this machine's SQLite file, one study per search (`emotion-<profile>-<fingerprint>`): a changed model,
+    space or data opens a new study beside the old ones. On a shared database, the profile's `hpo_study` (default
+    `emotion-<profile>`): every worker looks for the same study, so one with other settings finds it and is
+    refused, instead of quietly filling a study of its own that nobody reads."""
+    if profile.hpo_storage is None:
+        return f"emotion-{profile.name}-{search_fingerprint}"
+    return profile.hpo_study or f"emotion-{profile.name}"
+
+
 def open_study(
     profile: Profile,
     folder: Path,
     identity: dict[str, Any],
     worker: int = 0,
     heartbeat: tuple[int, int] = HEARTBEAT_SECONDS,
+    db_attempts: int = DB_ATTEMPTS,
 ) -> optuna.Study:
-    """The study of this search (`identity`) in `folder/study.db`, created on first use and joined after.
+    """The study of this search (`identity`) in the profile's storage (`folder/study.db` unless `hpo_storage`
+    names a database), created on first use and joined after.
 
-    The study is named by the search's fingerprint and stores its identity as user attributes, so a
-    changed model, space or data opens a new study beside the old ones instead of reusing their trials.
-    A new study starts with `covering_trials` enqueued. Each worker samples with its own seed.
+    The study stores the search's fingerprint and identity as user attributes; a study that holds another
+    search's raises `StudyMismatchError` naming what differs. A new study starts with `covering_trials`
+    enqueued.
     """
-    folder.mkdir(parents=True, exist_ok=True)
-    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)  # heartbeats are "experimental"
-    storage = RDBStorage(
-        f"sqlite:///{folder / 'study.db'}",
-        engine_kwargs={"connect_args": {"timeout": 60}},  # two workers writing at once wait instead of failing
-        heartbeat_interval=heartbeat[0],
-        grace_period=heartbeat[1],
-        heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=3),
-    )
     search_fingerprint = fingerprint(identity)
-    name = f"emotion-{profile.name}-{search_fingerprint}"
-    others = [other for other in optuna.get_all_study_names(storage) if other != name]
-    if others and worker == 0:
-        print(f"{folder / 'study.db'} also holds {len(others)} other search(es), kept beside this one: {others}")
+    name = study_name(profile, search_fingerprint)
+    where = mask(profile.hpo_storage) if profile.hpo_storage else str(folder / "study.db")
     covering = identity["enqueued"]
-    with FileLock(folder / ".study.lock"):
+    with study_lock(profile.hpo_storage, folder, db_attempts):
+        storage = open_storage(profile.hpo_storage, folder, heartbeat, db_attempts)
+        others = [other for other in optuna.get_all_study_names(storage) if other != name]
+        if others and worker == 0:
+            print(f"{where} also holds {len(others)} other search(es), kept beside this one: {others}")
         study = optuna.create_study(
             study_name=name,
             storage=storage,
@@ -176,18 +200,22 @@ def open_study(
             ),
             load_if_exists=True,
         )
-        # A worker's own seed, moved on by the trials already run: a restarted worker does not propose its
-        # predecessor's points again.
-        study.sampler = optuna.samplers.TPESampler(
-            seed=profile.seed + 1000 * worker + len(study.get_trials(deepcopy=False)),
-            n_startup_trials=len(covering) + EXTRA_RANDOM_TRIALS,
-            constant_liar=True,
-        )
-        if study.user_attrs.get("fingerprint") != search_fingerprint:
+        recorded = study.user_attrs.get("fingerprint")
+        if recorded is None:
             study.set_user_attr("fingerprint", search_fingerprint)
             study.set_user_attr("identity", identity)
             for params in covering:
                 study.enqueue_trial(params)
+        elif recorded != search_fingerprint:
+            ours = json.loads(json.dumps(identity, default=str))  # as the study stored it: tuples become lists
+            changed = differences(study.user_attrs.get("identity", {}), ours) or [
+                f"fingerprint {recorded} -> {search_fingerprint}"
+            ]
+            raise StudyMismatchError(
+                f"study {name!r} in {where} belongs to another search; this worker differs in: "
+                f"{'; '.join(changed[:8])}. Run the same code, data and settings as the workers that made it, or "
+                "give this search a study of its own (hpo_study, --study)."
+            )
     return study
 
 
@@ -201,8 +229,21 @@ def trial_data_for(profile: Profile, tokenized: DatasetDict) -> DatasetDict:
     return DatasetDict({"train": train, "validation": tokenized["validation"]})
 
 
-def _claim(study: optuna.Study, trials: int) -> str:
-    """What this worker does next: "run" a trial, "wait" for others' running trials, or "stop"."""
+def trial_sampler(profile: Profile, claimed: int) -> optuna.samplers.TPESampler:
+    """The sampler a worker proposes its next trial with, seeded by the profile's seed plus the number of trials
+    claimed so far. Trials are claimed one at a time under the study's lock, each claim taking one more trial
+    out of the queue or adding one, so every trial gets a seed of its own, whichever worker on whichever machine
+    runs it (seeding by worker index would give the first workers of two machines the same random proposals)."""
+    return optuna.samplers.TPESampler(
+        seed=profile.seed + claimed,
+        n_startup_trials=len(covering_trials(profile)) + EXTRA_RANDOM_TRIALS,
+        constant_liar=True,
+    )
+
+
+def _claim(study: optuna.Study, trials: int) -> tuple[str, int]:
+    """What this worker does next: "run" a trial, "wait" for others' running trials, or "stop"; and how many
+    trials have been claimed (all but the queued ones)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         fail_stale_trials(study)  # a dead worker's trial: failed, its parameters queued again
@@ -210,9 +251,10 @@ def _claim(study: optuna.Study, trials: int) -> str:
     waiting = states.count(optuna.trial.TrialState.WAITING)
     running = states.count(optuna.trial.TrialState.RUNNING)
     taken = sum(state in FINISHED for state in states) + running
+    claimed = len(states) - waiting
     if waiting or taken < trials:
-        return "run"
-    return "wait" if running else "stop"
+        return "run", claimed
+    return ("wait" if running else "stop"), claimed
 
 
 def search_worker(
@@ -222,12 +264,34 @@ def search_worker(
     folder: Path,
     worker: int = 0,
     heartbeat: tuple[int, int] = HEARTBEAT_SECONDS,
+    db_attempts: int = DB_ATTEMPTS,
 ) -> int:
     """Join this search's study and run trials until `profile.hpo_trials` have finished; returns how many this
-    worker ran. Claiming a trial (counting, then Optuna's ask) happens under a file lock beside the study, so
-    two workers never start the same queued trial nor more trials than asked for."""
-    study = open_study(profile, folder, search_identity(profile, trial_data, tokenizer), worker, heartbeat)
-    lock = FileLock(folder / ".study.claim.lock")
+    worker ran. Claiming a trial (counting, then Optuna's ask) happens under the study's lock
+    (`helpers.storage.study_lock`), so two workers, on one machine or several, never start the same queued trial
+    nor more trials than asked for. A database away for longer than its retries wait stops the worker with
+    `StorageUnavailableError`."""
+    try:
+        return _run_trials(profile, trial_data, tokenizer, folder, worker, heartbeat, db_attempts)
+    except Exception as error:
+        failure = storage_failure(error)
+        if failure is None:
+            raise
+        raise unavailable(profile.hpo_storage, failure, db_attempts) from error
+
+
+def _run_trials(
+    profile: Profile,
+    trial_data: DatasetDict,
+    tokenizer: PreTrainedTokenizerBase,
+    folder: Path,
+    worker: int,
+    heartbeat: tuple[int, int],
+    db_attempts: int,
+) -> int:
+    identity = search_identity(profile, trial_data, tokenizer)
+    study = open_study(profile, folder, identity, worker, heartbeat, db_attempts)
+    lock = study_lock(profile.hpo_storage, folder, db_attempts)
 
     def objective(trial: optuna.Trial) -> float:
         lock.release()  # the trial exists and is RUNNING: other workers may claim the next one
@@ -251,8 +315,9 @@ def search_worker(
     while True:
         lock.acquire()
         try:
-            action = _claim(study, profile.hpo_trials)
+            action, claimed = _claim(study, profile.hpo_trials)
             if action == "run":
+                study.sampler = trial_sampler(profile, claimed)
                 study.optimize(objective, n_trials=1, gc_after_trial=True)
                 ran += 1
         finally:
@@ -270,21 +335,30 @@ def run_search(
     tokenizer: PreTrainedTokenizerBase,
     folder: Path,
     heartbeat: tuple[int, int] = HEARTBEAT_SECONDS,
+    db_attempts: int = DB_ATTEMPTS,
 ) -> optuna.Study:
     """Run the trials still missing from this search's study (all of them on first call) in parallel workers
-    (`profile.workers`, see `helpers.workers`) and return the study."""
+    (`profile.workers`, see `helpers.workers`) and return the study. Workers elsewhere may be filling the same
+    shared study: these then run what is left, or wait for the others' running trials."""
     from helpers.workers import default_workers, run_jobs
 
     trial_data = trial_data_for(profile, tokenized)
     identity = search_identity(profile, trial_data, tokenizer)
-    study = open_study(profile, folder, identity, heartbeat=heartbeat)
-    workers = min(profile.workers or default_workers(), max(profile.hpo_trials - finished_trials(study), 1))
+    try:
+        study = open_study(profile, folder, identity, heartbeat=heartbeat, db_attempts=db_attempts)
+        workers = min(profile.workers or default_workers(), max(profile.hpo_trials - finished_trials(study), 1))
+    except Exception as error:
+        failure = storage_failure(error)
+        if failure is None:
+            raise
+        raise unavailable(profile.hpo_storage, failure, db_attempts) from error
     job = {
         "profile": profile,
         "trial_data": trial_data,
         "tokenizer": tokenizer,
         "folder": folder,
         "heartbeat": heartbeat,
+        "db_attempts": db_attempts,
     }
     ran = run_jobs(
         search_worker,
@@ -292,8 +366,8 @@ def run_search(
         workers,
         describe=lambda job: f"search worker {job['worker']}",
     )
-    print(f"{sum(ran)} trial(s) run by {workers} worker(s)")
-    return open_study(profile, folder, identity, heartbeat=heartbeat)
+    print(f"{sum(ran)} trial(s) run by {workers} worker(s) on this machine")
+    return study
 
 
 def trials_table(study: optuna.Study) -> list[dict[str, Any]]:
@@ -381,6 +455,7 @@ def save_search_summary(
         "best_value": study.best_value,
         "fingerprint": study.user_attrs["fingerprint"],
         "study_name": study.study_name,
+        "storage": "PostgreSQL" if profile.hpo_storage else "SQLite",
         "trials": trials_table(study),
         "coverage": dimension_coverage(study, profile),
         "retrained": retrained or [],

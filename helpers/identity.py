@@ -8,9 +8,12 @@ says which parts did, so the message can name them.
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import importlib.util
 import json
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from datasets import Dataset, DatasetDict
@@ -62,3 +65,22 @@ def differences(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> l
         elif a != b:
             changed.append(f"{prefix}{key}: {a!r} -> {b!r}")
     return changed
+
+
+class _NoDocstrings(ast.NodeTransformer):
+    def visit_Expr(self, node: ast.Expr) -> ast.AST | None:
+        is_text = isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+        return None if is_text else node
+
+
+def code_digests(modules: Iterable[str]) -> dict[str, str]:
+    """Per module, a hash of its syntax tree without docstrings: comments, docstrings and layout may change
+    without changing a fingerprint; any change to what the code does changes it."""
+    digests = {}
+    for name in modules:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            raise ModuleNotFoundError(f"no source for module {name!r}")
+        tree = _NoDocstrings().visit(ast.parse(Path(spec.origin).read_text(encoding="utf-8")))
+        digests[name] = digest(ast.dump(tree))
+    return digests

@@ -132,6 +132,7 @@ def encoder_digest(model: PreTrainedModel) -> str:
 
 def save_base_record(model: PreTrainedModel, profile: Profile, folder: Path) -> Path:
     """Name the base beside a saved adapter; a base that no name can load again is saved with it."""
+    folder.mkdir(parents=True, exist_ok=True)
     source = profile.model_name_or_path
     if source == TINY_MODEL:
         model.save_pretrained(folder / SAVED_BASE)

@@ -97,6 +97,16 @@ class Profile:
     hpo_lr_max: float = 5e-5
     hpo_batch_sizes: tuple[int, ...] = (8, 16, 32)
     hpo_epochs: tuple[int, ...] = (2, 3, 4)
+    hpo_storage: str | None = field(
+        default=None,
+        metadata={
+            "help": "where the study lives: None = runs/<profile>/hpo/study.db (this machine); a postgresql:// URL "
+            "= a database that workers on several machines share"
+        },
+    )
+    hpo_study: str | None = field(
+        default=None, metadata={"help": "the study's name in a shared database; None = 'emotion-<profile>'"}
+    )
     # Evaluation (notebooks 05 and 06).
     bootstrap_resamples: int = 1000
 
@@ -108,8 +118,13 @@ class Profile:
         from helpers.machine import machine_info
 
         folder.mkdir(parents=True, exist_ok=True)
+        settings = self.to_dict()
+        if self.hpo_storage is not None:  # a password is never written down
+            from helpers.storage import mask
+
+            settings["hpo_storage"] = mask(self.hpo_storage)
         path = folder / "profile.json"
-        path.write_text(json.dumps({**self.to_dict(), "machine": machine_info()}, indent=2) + "\n", encoding="utf-8")
+        path.write_text(json.dumps({**settings, "machine": machine_info()}, indent=2) + "\n", encoding="utf-8")
         return path
 
 
@@ -199,6 +214,18 @@ def _check_type(key: str, value: Any, annotation: Any) -> Any:
         ):
             return value
     raise TypeError(f"profile setting {key!r} must be {annotation}, got {value!r}")
+
+
+def parse_setting(text: str) -> tuple[str, Any]:
+    """`key=value` from a command line as a profile override: the value read as JSON where it parses (numbers,
+    lists, null), else as a string; `resolve_profile` then checks it against the setting's type."""
+    key, sign, raw = text.partition("=")
+    if not sign or not key:
+        raise ValueError(f"expected key=value, got {text!r}")
+    try:
+        return key.strip(), json.loads(raw)
+    except json.JSONDecodeError:
+        return key.strip(), raw
 
 
 def resolve_profile(name: str | None = None, **overrides: Any) -> Profile:

@@ -445,16 +445,18 @@ def _search(w: ReportWriter) -> None:
     trial_rows = s["trial_train_rows"]
     subset = f"a stratified subset of {trial_rows:,} training texts" if trial_rows else "the full training split"
     states = [t["state"] for t in s["trials"]]
+    machines = len({str(t["worker"]).split(":")[0] for t in s["trials"] if t.get("worker")}) or 1
     w.add(
         "## Hyperparameter search",
         f"Optuna searched learning rate ({space['learning_rate'][0]:g} to {space['learning_rate'][1]:g}, log scale), "
         f"batch size {space['batch_size']} and epochs {space['epochs']}. Objective: **{s['objective']}** of a "
         f"trial's best epoch, direction **{s['direction']}**; {s['trials_requested']} trials, each trained on "
         f"{subset}. The first trials were enqueued so that every batch size and epoch count is tried at least once "
-        "(the seed recipe among them); then TPE (seeded per worker) proposed. The median pruner compares a trial "
+        "(the seed recipe among them); then TPE (seeded per trial) proposed. The median pruner compares a trial "
         "only with finished trials of the same number of epochs, at the same epoch, and never prunes a last "
         "epoch: a long schedule is not cut for trailing short ones whose learning rate has decayed further. "
-        "Trials ran in parallel worker processes sharing the study's SQLite storage.",
+        f"Trials ran in parallel worker processes on {machines} machine(s), sharing the study's "
+        f"{s.get('storage', 'SQLite')} storage.",
         f"**{states.count('COMPLETE')} trials completed and {states.count('PRUNED')} were pruned** "
         f"({states.count('FAIL')} failed).",
         table(

@@ -3,14 +3,21 @@
 Texts average ~22 tokens, so batches are padded only to their longest member and built from texts
 of similar length (`group_by_length`); padding every text to 128 tokens, as the seed recipe did,
 spends most of the compute on padding.
+
+A run may span several processes (`torchrun` or `accelerate launch` of `helpers.train`: PyTorch's distributed
+data parallel through the Trainer, gloo on a CPU). The batch size is then the global one, what each optimizer
+step sees, split evenly over the processes, so that a configuration means the same on one device or eight; the
+main process alone prepares, writes and publishes the run folder.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -49,6 +56,8 @@ class EpochReport(TrainerCallback):
         self.started = time.perf_counter()
 
     def on_evaluate(self, args: Any, state: Any, control: Any, metrics: dict[str, float], **kwargs: Any) -> None:
+        if not state.is_world_process_zero:  # every process of a distributed run sees the same gathered scores
+            return
         minutes = (time.perf_counter() - self.started) / 60
         print(
             f"epoch {state.epoch:g}/{args.num_train_epochs:g}: validation loss {metrics['eval_loss']:.4f}, "
@@ -90,16 +99,26 @@ def tokenize_splits(data: DatasetDict, tokenizer: PreTrainedTokenizerBase, max_l
     return data.map(encode, batched=True, desc="tokenize")
 
 
+def processes() -> int:
+    """How many processes train this run together: `$WORLD_SIZE`, as `torchrun` and `accelerate launch` set it."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
 def training_arguments(
     profile: Profile, output_dir: Path, learning_rate: float, batch_size: int, epochs: int, keep_model: bool
 ) -> TrainingArguments:
-    """The profile's recipe as `TrainingArguments`; the Trainer's own progress bar only where someone watches."""
+    """The profile's recipe as `TrainingArguments`; the Trainer's own progress bar only where someone watches.
+
+    `batch_size` is the global batch, split evenly over the processes of a distributed run."""
     device = best_device()
     precision = resolve_mixed_precision(profile.mixed_precision, device)
+    world = processes()
+    if batch_size % world:
+        raise ValueError(f"batch size {batch_size} does not split evenly over {world} processes")
     return TrainingArguments(
         output_dir=str(output_dir),
         learning_rate=learning_rate,
-        per_device_train_batch_size=batch_size,
+        per_device_train_batch_size=batch_size // world,
         per_device_eval_batch_size=profile.eval_batch_size,
         num_train_epochs=epochs,
         weight_decay=profile.weight_decay,
@@ -116,6 +135,11 @@ def training_arguments(
         fp16=precision == "fp16",
         bf16=precision == "bf16",
         use_cpu=device == "cpu",  # honours $EMOTION_DEVICE=cpu on a GPU machine
+        ddp_backend="gloo" if device == "cpu" and world > 1 else None,  # CPU processes; GPUs get NCCL
+        ddp_find_unused_parameters=False,  # every parameter of these classifiers takes part in the loss
+        # The classifiers' loss is already a mean over the batch: averaging "tokens" across processes would
+        # multiply it, and its gradients, by the number of processes.
+        average_tokens_across_devices=False,
         seed=profile.seed,
         data_seed=profile.seed,
         report_to="none",
@@ -159,12 +183,16 @@ def training_identity(
     profile: Profile, tokenized: DatasetDict, tokenizer: PreTrainedTokenizerBase, hyperparameters: dict[str, Any]
 ) -> dict[str, Any]:
     """Everything that defines a training run: model, tokenizer, data content, settings, seed, and the device
-    kind and precision it trains in (a run resumed on a GPU in bf16 is not the CPU's float32 run)."""
+    kind and precision it trains in (a run resumed on a GPU in bf16 is not the CPU's float32 run). A run in
+    several processes records how many: each shuffles and drops out on its own share of the batch, so its
+    numbers differ from one process's (left out for one, so single-process fingerprints stay as they were)."""
     ignored = (*NOT_TRAINING, *(LORA_SETTINGS if profile.method != "lora" else ()))
     settings = {k: v for k, v in profile.to_dict().items() if k not in ignored and not k.startswith("hpo_")}
     device = best_device()
     settings["device"] = torch.device(device).type
     settings["precision"] = resolve_mixed_precision(profile.mixed_precision, device)
+    if processes() > 1:
+        settings["processes"] = processes()
     return {
         "kind": "finetune",
         "model": profile.model_name_or_path,
@@ -189,10 +217,10 @@ def _read_record(folder: Path) -> dict[str, Any] | None:
     return record if isinstance(record, dict) and "fingerprint" in record else None
 
 
-def _prepare_run(output_dir: Path, identity: dict[str, Any], run_fingerprint: str) -> tuple[Path, str | None]:
-    """The working folder of this run and the checkpoint to resume from, if an interrupted run had the same
-    fingerprint. Partial runs of other fingerprints are deleted; a finished run of another fingerprint is moved
-    to `<name>.previous` at once, so that nothing downstream loads it while this one trains."""
+def _prepare_run(output_dir: Path, identity: dict[str, Any], run_fingerprint: str) -> None:
+    """Make the working folder of this run, keeping the checkpoints of an interrupted run of the same fingerprint.
+    Partial runs of other fingerprints are deleted; a finished run of another fingerprint is moved to
+    `<name>.previous` at once, so that nothing downstream loads it while this one trains."""
     work = _partial_dir(output_dir, run_fingerprint)
     for stale in output_dir.parent.glob(f".{output_dir.name}.partial-*"):
         if stale != work:
@@ -209,7 +237,6 @@ def _prepare_run(output_dir: Path, identity: dict[str, Any], run_fingerprint: st
         shutil.rmtree(previous, ignore_errors=True)
         output_dir.rename(previous)
     work.mkdir(parents=True, exist_ok=True)
-    return work, get_last_checkpoint(str(work))
 
 
 def _publish(work: Path, output_dir: Path) -> None:
@@ -250,26 +277,46 @@ def train_classifier(
     }
     identity = training_identity(profile, tokenized, tokenizer, hyperparameters)
     run_fingerprint = fingerprint(identity)
+    recipe = (hyperparameters["learning_rate"], hyperparameters["batch_size"], hyperparameters["epochs"])
     if not keep_model:
-        return _train(profile, tokenized, tokenizer, output_dir, hyperparameters, callbacks, run_fingerprint)
+        args = training_arguments(profile, output_dir, *recipe, keep_model=False)
+        return _train(profile, tokenized, tokenizer, args, hyperparameters, callbacks, run_fingerprint)
     output_dir.parent.mkdir(parents=True, exist_ok=True)
-    try:  # two processes (a notebook and `make report`, two Colab runtimes on one Drive) never share a run folder
-        with FileLock(output_dir.parent / f".{output_dir.name}.lock", timeout=0):
-            finished = _read_record(output_dir)
-            if finished is not None and finished["fingerprint"] == run_fingerprint:
-                return _finished_result(output_dir)
-            work, resume = _prepare_run(output_dir, identity, run_fingerprint)
-            result = _train(profile, tokenized, tokenizer, work, hyperparameters, callbacks, run_fingerprint, resume)
+    work = _partial_dir(output_dir, run_fingerprint)
+    args = training_arguments(profile, work, *recipe, keep_model=True)
+    with ExitStack() as held:
+        # The main process first: it alone moves and deletes folders; the others then find what it prepared.
+        with args.main_process_first(local=False, desc="preparing the run folder"):
+            if args.should_save:
+                held.callback(_run_lock(output_dir).release)
+                finished = _read_record(output_dir)
+                if finished is None or finished["fingerprint"] != run_fingerprint:
+                    _prepare_run(output_dir, identity, run_fingerprint)
+        finished = _read_record(output_dir)
+        if finished is not None and finished["fingerprint"] == run_fingerprint:
+            return _finished_result(output_dir)
+        resume = get_last_checkpoint(str(work))
+        result = _train(profile, tokenized, tokenizer, args, hyperparameters, callbacks, run_fingerprint, resume)
+        result.model_dir = output_dir / "model"
+        if args.should_save:
             profile.save(work)
-            result.model_dir = output_dir / "model"
             record = {k: (str(v) if isinstance(v, Path) else v) for k, v in result.__dict__.items()}
             (work / "training_result.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
             run_record = {"fingerprint": run_fingerprint, "identity": identity, "machine": machine_info()}
             (work / RUN_RECORD).write_text(json.dumps(run_record, indent=2) + "\n", encoding="utf-8")
             _publish(work, output_dir)
+    return result
+
+
+def _run_lock(output_dir: Path) -> FileLock:
+    """Held while a run trains: two processes (a notebook and `make report`, two Colab runtimes on one Drive)
+    never share a run folder."""
+    lock = FileLock(output_dir.parent / f".{output_dir.name}.lock", timeout=0)
+    try:
+        lock.acquire()
     except Timeout:
         raise RuntimeError(f"{output_dir}: another process is training into this folder; wait for it") from None
-    return result
+    return lock
 
 
 def _finished_result(output_dir: Path) -> TrainingResult:
@@ -360,25 +407,19 @@ def _train(
     profile: Profile,
     tokenized: DatasetDict,
     tokenizer: PreTrainedTokenizerBase,
-    work: Path,
+    args: TrainingArguments,
     hyperparameters: dict[str, Any],
     callbacks: Sequence[TrainerCallback],
     run_fingerprint: str,
     resume: str | bool | None = False,
 ) -> TrainingResult:
-    """One Trainer run in `work`. With `resume` a checkpoint path or None, the run is kept: checkpoints each
-    epoch, the best epoch's model saved to `work/model`; with False (search trials) nothing is saved."""
+    """One Trainer run in `args.output_dir`. With `resume` a checkpoint path or None, the run is kept: checkpoints
+    each epoch, the best epoch's model saved to `model/` (by the main process); with False (search trials)
+    nothing is saved."""
     keep_model = resume is not False
-    args = training_arguments(
-        profile,
-        work,
-        hyperparameters["learning_rate"],
-        hyperparameters["batch_size"],
-        hyperparameters["epochs"],
-        keep_model,
-    )
+    work = Path(args.output_dir)
     model = build_model(profile, vocab_size=len(tokenizer))
-    if keep_model and profile.method == "lora":  # the adapter is saved without its base: name the base beside it
+    if keep_model and args.should_save and profile.method == "lora":  # an adapter is saved without its base
         save_base_record(model, profile, work / "model")
     model = apply_method(model, profile)
     trainer = Trainer(
@@ -400,9 +441,10 @@ def _train(
     epochs_validation = _epoch_rows(history)
     best = max(epochs_validation, key=lambda row: row[SELECTION_METRIC])
     if keep_model:
-        trainer.save_model(str(work / "model"))
-        for checkpoint in work.glob("checkpoint-*"):
-            shutil.rmtree(checkpoint)
+        trainer.save_model(str(work / "model"))  # written by the main process only
+        if args.should_save:
+            for checkpoint in work.glob("checkpoint-*"):
+                shutil.rmtree(checkpoint)
     return TrainingResult(
         seed=profile.seed,
         hyperparameters=hyperparameters,

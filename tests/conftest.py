@@ -1,14 +1,16 @@
-"""Shared fixtures: the real data folder, a scratch runs folder, and an easy synthetic data set."""
+"""Shared fixtures: the real data folder, a scratch runs folder, an easy synthetic data set, local servers."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import random
 import socket
 import subprocess
 import time
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from datasets import Dataset, DatasetDict
 
 from helpers import LABEL_NAMES
 from helpers.data import FEATURES
+from helpers.pgserver import LocalPostgres, server_programs
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "emotion"
 
@@ -65,6 +68,16 @@ def easy_data() -> DatasetDict:
     return DatasetDict({"train": split(40), "validation": split(10), "test": split(10)})
 
 
+@pytest.fixture(scope="session")
+def easy_data_dir(easy_data: DatasetDict, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The easy set as a data folder (JSON Lines per split), for commands run in processes of their own."""
+    folder = tmp_path_factory.mktemp("easy_data")
+    for split, rows in easy_data.items():
+        lines = [json.dumps({"text": text, "label": label}) for text, label in zip(rows["text"], rows["label"])]
+        (folder / f"{split}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
 @pytest.fixture(autouse=True, scope="session")
 def one_thread() -> None:
     """Tiny models gain nothing from threads, and spinning threads crawl when another job holds the cores."""
@@ -85,6 +98,38 @@ def chromium() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return CHROMIUM
+
+
+def _need_postgres() -> None:
+    """Debian's PostgreSQL server for the shared-search tests; its absence fails on CI (.ci/run installs it) and
+    skips elsewhere."""
+    if server_programs() is None:
+        message = "PostgreSQL's server programs not found: apt-get install -y postgresql"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[LocalPostgres]:
+    """One PostgreSQL server on localhost for the session's shared studies, removed with its data at the end."""
+    _need_postgres()
+    with LocalPostgres() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres_server: LocalPostgres) -> str:
+    """A fresh database for one test, on the session's server: each test's study starts empty."""
+    return postgres_server.create_database(f"test_{uuid.uuid4().hex[:16]}")
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[LocalPostgres]:
+    """A PostgreSQL server of this test's own, for tests that take it away."""
+    _need_postgres()
+    with LocalPostgres() as server:
+        yield server
 
 
 @pytest.fixture

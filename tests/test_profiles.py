@@ -113,3 +113,24 @@ def test_resolved_profile_is_saved(tmp_path: Path) -> None:
     path = resolve_profile("smoke", seed=7).save(tmp_path)
     saved = json.loads(path.read_text())
     assert saved["name"] == "smoke" and saved["seed"] == 7
+
+
+def test_saved_profile_never_holds_the_database_password(tmp_path: Path) -> None:
+    cfg = resolve_profile("smoke", hpo_storage="postgresql://optuna:s3cret@db-host:5432/optuna")
+    saved = json.loads(cfg.save(tmp_path).read_text())
+    assert saved["hpo_storage"] == "postgresql://optuna:***@db-host:5432/optuna"
+    assert cfg.hpo_storage.endswith("s3cret@db-host:5432/optuna")  # the workers still connect with it
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("hpo_trials=12", ("hpo_trials", 12)),
+        ("hpo_epochs=[2, 3]", ("hpo_epochs", [2, 3])),
+        ("model=a/b", ("model", "a/b")),
+    ],
+)
+def test_command_line_settings_read_json_values(text: str, expected: tuple[str, object]) -> None:
+    assert profiles.parse_setting(text) == expected
+    with pytest.raises(ValueError, match="key=value"):
+        profiles.parse_setting("hpo_trials")
