@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from datasets import Dataset, DatasetDict
+
+from helpers.paths import PROJECT_ROOT
 
 
 def digest(value: Any, length: int = 16) -> str:
@@ -62,3 +66,17 @@ def differences(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> l
         elif a != b:
             changed.append(f"{prefix}{key}: {a!r} -> {b!r}")
     return changed
+
+
+def code_version(root: Path = PROJECT_ROOT) -> str | None:
+    """The checkout's commit, with `-dirty` when tracked files differ from it; None outside a git checkout.
+
+    Saved beside measurements that no fingerprint covers (`make bench`), so a report can say what code made them.
+    """
+    try:
+        done = subprocess.run(
+            ["git", "describe", "--always", "--dirty", "--abbrev=7"], cwd=root, capture_output=True, text=True
+        )
+    except OSError:
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None
