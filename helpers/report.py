@@ -33,6 +33,7 @@ import yaml
 from helpers import LABEL_NAMES
 from helpers.evaluation import ENSEMBLES, MODELS, SERVED
 from helpers.machine import describe
+from helpers.notebook_pages import compress_png
 from helpers.paths import PROJECT_ROOT, REPORT_DIR, report_dirs, runs_root
 from helpers.tfidf import CLASSIFIER_TITLES, describe_choice
 
@@ -585,16 +586,16 @@ PRINT_STYLE = (
 
 
 def to_html(markdown_text: str, base: Path, title: str) -> str:
-    """One self-contained HTML page: the Markdown rendered, each figure embedded with its caption, links to the
-    notebook pages pointing at their HTML copies, and print rules for the PDF."""
+    """One self-contained HTML page: the Markdown rendered, each figure embedded (in 256 colours, as the notebook
+    pages) with its caption, links to the notebook pages pointing at their HTML copies, and print rules for the
+    PDF."""
     import markdown
 
     body = markdown.markdown(markdown_text, extensions=["tables", "fenced_code"])
 
     def embed(match: re.Match[str]) -> str:
-        path = (base / match.group(1)).resolve()
-        data = base64.b64encode(path.read_bytes()).decode("ascii")
-        return f'src="data:image/png;base64,{data}"'
+        png = compress_png((base / match.group(1)).read_bytes())
+        return f'src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}"'
 
     body = re.sub(
         r"<p>(<img [^>]+>)</p>\s*<p><em>(.*?)</em></p>", r"<figure>\1<figcaption>\2</figcaption></figure>", body
