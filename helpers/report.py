@@ -29,6 +29,7 @@ from typing import Any
 
 import jinja2
 import yaml
+from PIL import Image
 
 from helpers import LABEL_NAMES
 from helpers.evaluation import ENSEMBLES, MODELS, SERVED
@@ -580,7 +581,8 @@ PRINT_STYLE = (
     "@media print{body{max-width:none;margin:0;padding:0;font-size:9.5pt;line-height:1.4}"
     "figure,table,tr,li,pre,blockquote{break-inside:avoid}h1,h2,h3,h4{break-after:avoid}"
     "p:has(+table),p:has(+figure),p:has(+ul){break-after:avoid}"
-    "figure img{display:block;max-width:100%;max-height:120mm;margin:0 auto}figcaption{text-align:center}"
+    "figure img{display:block;max-width:100%;max-height:120mm;margin:0 auto}figure.tall img{max-height:215mm}"
+    "figcaption{text-align:center}"
     "a{color:inherit}td,th{padding:.15rem .35rem}}"
 )
 
@@ -588,19 +590,21 @@ PRINT_STYLE = (
 def to_html(markdown_text: str, base: Path, title: str) -> str:
     """One self-contained HTML page: the Markdown rendered, each figure embedded (in 256 colours, as the notebook
     pages) with its caption, links to the notebook pages pointing at their HTML copies, and print rules for the
-    PDF."""
+    PDF. A figure taller than wide is marked, so that print gives it more of the page's height."""
     import markdown
 
     body = markdown.markdown(markdown_text, extensions=["tables", "fenced_code"])
 
-    def embed(match: re.Match[str]) -> str:
-        png = compress_png((base / match.group(1)).read_bytes())
-        return f'src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}"'
+    def figure(match: re.Match[str]) -> str:
+        image, caption = match.groups()
+        path = base / re.search(r'src="([^"]+)"', image).group(1)
+        width, height = Image.open(path).size
+        png = base64.b64encode(compress_png(path.read_bytes())).decode("ascii")
+        image = re.sub(r'src="[^"]+"', f'src="data:image/png;base64,{png}"', image)
+        tall = ' class="tall"' if height > width else ""
+        return f"<figure{tall}>{image}<figcaption>{caption}</figcaption></figure>"
 
-    body = re.sub(
-        r"<p>(<img [^>]+>)</p>\s*<p><em>(.*?)</em></p>", r"<figure>\1<figcaption>\2</figcaption></figure>", body
-    )
-    body = re.sub(r'src="([^"]+\.png)"', embed, body)
+    body = re.sub(r"<p>(<img [^>]+>)</p>\s*<p><em>(.*?)</em></p>", figure, body)
     body = re.sub(r'href="(notebooks/[^"]+)\.md"', r'href="\1.html"', body)
     head = f'<meta charset="utf-8"><title>{title}</title><style>{PAGE_STYLE}{PRINT_STYLE}</style>'
     return f'<!DOCTYPE html><html lang="en"><head>{head}</head><body>{body}</body></html>\n'
