@@ -18,10 +18,14 @@ KERNEL_SPEC := $(VENV)/share/jupyter/kernels/$(KERNEL)/kernel.json
 
 # `make report PROFILE=cpu|gpu|smoke`; by default $EMOTION_PROFILE, else gpu with CUDA, else cpu.
 PROFILE ?= $(shell $(PY) -c "from helpers.profiles import resolve_profile; print(resolve_profile().name)" 2>/dev/null || echo cpu)
-RUN := runs/$(PROFILE)
+# Runs live where the helpers put them: $EMOTION_RUNS_DIR, else runs/.
+RUNS_DIR := $(or $(EMOTION_RUNS_DIR),runs)
+RUN := $(RUNS_DIR)/$(PROFILE)
 EXECUTED := $(RUN)/notebooks
 NOTEBOOKS := $(sort $(wildcard notebooks/0*.ipynb))
 RUNS := $(patsubst notebooks/%,$(EXECUTED)/%,$(NOTEBOOKS))
+# The report's PDF is printed by Chromium (Debian: apt-get install chromium); PDF=no leaves it out.
+PDF ?= yes
 # `make demo MODEL=path/to/model`; empty: the newest runs/*/tuned/model.
 MODEL ?=
 # A search shared by several machines: `make hpo-worker STORAGE=postgresql://user@host/db` on each, and
@@ -77,10 +81,18 @@ format: setup ## Format the code with ruff
 
 notebooks: $(RUNS) ## Run the notebooks (incrementally) for PROFILE into runs/PROFILE/notebooks
 
-report: notebooks ## Run the notebooks, then build report/ and figures/ (runs/smoke/report for smoke)
+# The report's sources: the executed notebooks and their artifacts under $(RUN), report/published.yaml, and the
+# newest benchmarks.json of `make bench` (the run's own, else the committed report/benchmarks.json).
+report: notebooks ## Run the notebooks, then write the report (Markdown, HTML, PDF) with the notebooks as pages; smoke: runs/smoke/report
+	$(PY) -m helpers.notebook_pages --profile $(PROFILE)
 	$(PY) -m helpers.report --profile $(PROFILE)
+ifeq ($(PDF),no)
+	@echo "PDF=no: report.pdf left out"
+else
+	$(PY) -m helpers.pdf --profile $(PROFILE)
+endif
 
-bench: setup ## Time training, inference, experiments per hour and bf16 side by side; writes report/benchmarks.json
+bench: setup ## Time training, inference, experiments per hour and bf16 side by side; the report's speed section
 	$(PY) -m helpers.bench --profile $(PROFILE) --output runs/$(PROFILE)/benchmarks.json
 	[ "$(PROFILE)" = smoke ] || cp runs/$(PROFILE)/benchmarks.json report/benchmarks.json
 

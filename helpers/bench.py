@@ -48,7 +48,8 @@ wins on both: its mean train seconds are lower AND its mean validation accuracy 
 
 JSON written to `--output`:
 
-    profile, created, machine {cpu_count, torch_threads, load_average_start, load_average_end, versions...},
+    profile, created, commit (git describe of the checkout),
+    machine {cpu_count, torch_threads, load_average_start, load_average_end, versions...},
     settings {...}, epoch_mean_padded_tokens {seed, dynamic_padding_random_order,
     dynamic_padding_length_grouped, unpadded},
     training: {<model>: {description, parameters, seed_samples_per_second, project_samples_per_second,
@@ -115,6 +116,7 @@ from transformers.trainer_pt_utils import LengthGroupedSampler
 from helpers.data import load_emotion, stratified_subset, subset_for_profile
 from helpers.device import best_device, resolve_mixed_precision
 from helpers.hpo import trial_data_for
+from helpers.identity import code_version
 from helpers.inference import (
     BACKENDS,
     MAX_ACCURACY_CHANGE_POINTS,
@@ -921,6 +923,7 @@ def run_bench(profile_name: str, model_folder: Path | None = None, data_dir: Pat
     result: dict[str, Any] = {
         "profile": profile.name,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": code_version(),
         "machine": machine_info(),
         "settings": {**asdict(settings), "seed_padded_length": profile.max_length, "train_texts": len(data["train"])},
         "training": {},

@@ -165,7 +165,8 @@ def run_report(profile: str | None = None) -> Path | None:
     name = resolve_profile(profile).name
     _register_kernels()
     # The runtime's own Python has everything (`bootstrap`); `-o setup` keeps make from building a CPU .venv.
-    _stream(["make", "report", f"PROFILE={name}", f"PY={sys.executable}", "-o", "setup"], cwd=PROJECT_ROOT)
+    # Colab has no Chromium to print the PDF; the zip carries report.html, which a browser prints as well.
+    _stream(["make", "report", f"PROFILE={name}", f"PY={sys.executable}", "PDF=no", "-o", "setup"], cwd=PROJECT_ROOT)
     with tempfile.TemporaryDirectory() as folder:
         staged = Path(folder) / f"emotion-finetune-{name}"
         if name == "smoke":  # helpers.report keeps smoke reports (figures inside) away from report/

@@ -12,11 +12,14 @@ import ast
 import hashlib
 import importlib.util
 import json
+import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from datasets import Dataset, DatasetDict
+
+from helpers.paths import PROJECT_ROOT
 
 
 def digest(value: Any, length: int = 16) -> str:
@@ -84,3 +87,17 @@ def code_digests(modules: Iterable[str]) -> dict[str, str]:
         tree = _NoDocstrings().visit(ast.parse(Path(spec.origin).read_text(encoding="utf-8")))
         digests[name] = digest(ast.dump(tree))
     return digests
+
+
+def code_version(root: Path = PROJECT_ROOT) -> str | None:
+    """The checkout's commit, with `-dirty` when tracked files differ from it; None outside a git checkout.
+
+    Saved beside measurements that no fingerprint covers (`make bench`), so a report can say what code made them.
+    """
+    try:
+        done = subprocess.run(
+            ["git", "describe", "--always", "--dirty", "--abbrev=7"], cwd=root, capture_output=True, text=True
+        )
+    except OSError:
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
+from datasets import Dataset
 
 from helpers import LABEL_NAMES
 from helpers.data import HUB_DATASET
@@ -57,6 +59,23 @@ def _metadata(base_model: str, test: dict[str, float], model_name: str) -> dict[
     }
 
 
+def label_counts(split: Dataset) -> dict[str, int]:
+    """Texts per emotion in a split, for the card's sentence on class balance."""
+    counts = Counter(split["label"])
+    return {name: counts.get(index, 0) for index, name in enumerate(LABEL_NAMES)}
+
+
+def _balance(counts: Mapping[str, int]) -> str:
+    """The class balance in words, from the training texts' own counts."""
+    total = sum(counts.values())
+    first, second, *_, second_smallest, smallest = sorted(LABEL_NAMES, key=counts.__getitem__, reverse=True)
+    return (
+        f"- The classes are imbalanced: {first} and {second} are {(counts[first] + counts[second]) / total:.0%} of "
+        f"the training texts, {smallest} {counts[smallest] / total:.1%}; scores on the small classes "
+        f"({second_smallest} and {smallest}) are lower than on the large ones (see the per-class table)."
+    )
+
+
 def write_model_card(
     model_dir: Path,
     base_model: str,
@@ -64,15 +83,16 @@ def write_model_card(
     test: dict[str, float],
     validation: dict[str, float],
     versions: dict[str, str | None],
-    train_rows: int,
+    train_label_counts: Mapping[str, int],
     served: dict[str, float],
     backend: dict[str, Any],
 ) -> Path:
     """Write `model_dir/README.md`: metadata first (read by the hub), then the card for people.
 
     `test` and `validation` are the float32 model's scores, `served` the test scores of the back end that
-    `backend` (the validation-split decision of `helpers.inference.decide_backend`) serves by default. A missing
-    score or decision field is a `ValueError` naming it, raised before the file is touched.
+    `backend` (the validation-split decision of `helpers.inference.decide_backend`) serves by default;
+    `train_label_counts` are the training texts per emotion (`label_counts`), so the card's sizes are measured. A
+    missing score or decision field is a `ValueError` naming it, raised before the file is touched.
     """
     _require("test", test, (*METRIC_TITLES, *PER_CLASS))
     _require("validation", validation, tuple(METRIC_TITLES))
@@ -133,19 +153,18 @@ def write_model_card(
         "## Limitations",
         "",
         '- One label per text: mixed emotions ("crying but smiling") are forced into one class.',
-        "- Trained on English tweets selected by emotion hashtags; formal, long, non-English or sarcastic text is "
-        "out of distribution.",
-        "- The classes are imbalanced (joy and sadness are about 62% of the data, surprise about 3%); scores on "
-        "love and surprise are lower than on the large classes.",
+        '- Trained on English tweets written as "i feel ..." sentences, lower-cased and without punctuation; text '
+        "written otherwise, and formal, long, non-English or sarcastic text, is out of distribution.",
+        _balance(train_label_counts),
         "- The data contains label noise: some texts occur twice with different labels, within and across splits.",
         "",
         "## Training data and procedure",
         "",
-        f"- Data: `{HUB_DATASET[0]}` (configuration `{HUB_DATASET[1]}`), {train_rows} training texts. Every "
-        "choice (hyperparameters, checkpoint, served back end) was made on the validation split. The test "
-        "split was scored once per model, after all choices; before that it was only read to count its labels "
-        "and lengths and its overlaps with the other splits, and after it the error analysis reads the saved "
-        "test predictions.",
+        f"- Data: `{HUB_DATASET[0]}` (configuration `{HUB_DATASET[1]}`), {sum(train_label_counts.values()):,} "
+        "training texts. Every choice (hyperparameters, checkpoint, served back end) was made on the validation "
+        "split. The test split was scored once per model, after all choices; before that it was only read to "
+        "count its labels and lengths and its overlaps with the other splits, and after it the error analysis "
+        "reads the saved test predictions.",
         "- Objective: cross-entropy; optimiser AdamW with linear decay; dynamic padding with length-grouped batches.",
         "",
         "| hyperparameter | value |",

@@ -16,6 +16,15 @@ def runs_root() -> Path:
     return Path(os.environ.get(RUNS_ENV, PROJECT_ROOT / "runs"))
 
 
+def report_dirs(profile_name: str) -> tuple[Path, Path]:
+    """Where a profile's report and its figures go: report/ and figures/, except for smoke runs, which write
+    under runs/smoke/report/ so that they never overwrite the reference report."""
+    if profile_name == "smoke":
+        folder = runs_root() / profile_name / "report"
+        return folder, folder / "figures"
+    return REPORT_DIR, FIGURES_DIR
+
+
 def run_dir(profile_name: str, *parts: str) -> Path:
     """A folder under `runs/<profile>/`, created on first use."""
     path = runs_root() / profile_name

@@ -228,7 +228,8 @@ def test_about_reads_the_model_card_and_backend(model_dir: Path, tmp_path: Path)
         },
         "bounds": {"max_changed_label_share": 0.005, "max_accuracy_change_points": 0.3},
     }
-    write_model_card(folder, "base/model", {"lr": 1e-4}, test, scores, {"torch": "2"}, 16000, scores, decision)
+    counts = dict(zip(LABEL_NAMES, (4666, 5362, 1304, 2159, 1937, 572)))
+    write_model_card(folder, "base/model", {"lr": 1e-4}, test, scores, {"torch": "2"}, counts, scores, decision)
     save_backend_decision(folder, decision)
     card = read_model_card(folder)
     assert card.metrics == {"Accuracy": 0.9245, "F1 (weighted)": 0.9249, "F1 (macro)": 0.8831}
@@ -236,6 +237,7 @@ def test_about_reads_the_model_card_and_backend(model_dir: Path, tmp_path: Path)
     assert card.limitations.startswith("- One label per text") and "## " not in card.limitations
     about = about_markdown(folder, "onnx-int8")
     assert "| Accuracy | 0.9245 |" in about and "label noise" in about
+    assert "joy and sadness are 63% of the training texts, surprise 3.6%" in card.limitations
     assert "`onnx-int8`, chosen on the validation split" in about and "changed 3 of 2000" in about
     assert "served only within 0.5% and 0.3 points" in about
 
