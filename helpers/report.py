@@ -34,6 +34,7 @@ from PIL import Image
 from helpers import LABEL_NAMES
 from helpers.evaluation import ENSEMBLES, MODELS, SERVED
 from helpers.machine import describe
+from helpers.method_comparison import FULL as FULL_FINE_TUNING
 from helpers.notebook_pages import compress_png
 from helpers.paths import PROJECT_ROOT, REPORT_DIR, report_dirs, runs_root
 from helpers.tfidf import CLASSIFIER_TITLES, describe_choice
@@ -65,6 +66,7 @@ SECTIONS = (
     "Hyperparameter search",
     "Results",
     "Error analysis",
+    "Parameter-efficient fine-tuning",
     "Speed on a CPU",
     "Limitations",
     "Ethical considerations",
@@ -94,6 +96,7 @@ def load_artifacts(run: Path) -> dict[str, Any]:
         "tuned": _read_json(run / "tuned" / "training_result.json", "04_hpo"),
         "metrics": _read_json(run / "evaluation" / "metrics.json", "05_evaluation"),
         "analysis": _read_json(run / "error_analysis" / "analysis.json", "06_error_analysis"),
+        "peft": _read_json(run / "peft" / "comparison.json", "07_peft"),
         "wall_seconds": {},
     }
     wall = run / "wall_seconds.txt"
@@ -367,6 +370,33 @@ def ood_facts(a: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def peft_facts(a: dict[str, Any]) -> dict[str, Any]:
+    """Notebook 07's comparison, and each method's ratios and differences against full fine-tuning."""
+    comparison = a["peft"]
+    rows = {row["configuration"]: row for row in comparison["table"]}
+    full = rows.pop(FULL_FINE_TUNING)
+
+    def points(row: dict[str, Any], column: str) -> float:
+        return 100 * (row[column] - full[column])
+
+    return {
+        **comparison,
+        "full": {"saved_mb": full["saved MB"]},
+        "versus_full": [
+            {
+                "configuration": name,
+                "share": row["share trained"],
+                "saved_mb": row["saved MB"],
+                "speed": row["samples per second"] / full["samples per second"],
+                "memory_mib": row["peak memory (MiB)"] - full["peak memory (MiB)"],
+                "validation_f1_points": points(row, "validation f1_macro mean"),
+                "validation_accuracy_points": points(row, "validation accuracy mean"),
+            }
+            for name, row in rows.items()
+        ],
+    }
+
+
 def shown_path(path: Path) -> str:
     """A path as the report names it: relative to the repository, or under `runs/`, wherever runs are kept."""
     path = path.resolve()
@@ -429,6 +459,7 @@ def build_context(
         "results": results_facts(a),
         "errors": error_facts(a),
         "ood": ood_facts(a),
+        "peft": peft_facts(a),
         "speed": speed_facts(bench),
         "reproducibility": reproducibility_facts(a),
         "labels": LABEL_NAMES,
