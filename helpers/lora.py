@@ -111,11 +111,10 @@ def _in_head(name: str, base_prefix: str, head: list[str]) -> bool:
 
 
 def parameter_counts(model: torch.nn.Module) -> dict[str, int]:
-    """Trainable and total parameters (a LoRA model's total counts the frozen base, the adapters and the head's
-    trained copy once each)."""
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    total = sum(p.numel() for p in model.parameters())
-    return {"trainable": trainable, "total": total}
+    """Trainable and total parameters. A LoRA model counts the frozen encoder, the adapters and the head once:
+    peft keeps the head's pre-trained original beside the trained copy, and the original is left out."""
+    counted = [p for name, p in model.named_parameters() if ".original_module." not in name]
+    return {"trainable": sum(p.numel() for p in counted if p.requires_grad), "total": sum(p.numel() for p in counted)}
 
 
 def encoder_digest(model: PreTrainedModel) -> str:
@@ -134,6 +133,8 @@ def save_base_record(model: PreTrainedModel, profile: Profile, folder: Path) -> 
     """Name the base beside a saved adapter; a base that no name can load again is saved with it."""
     folder.mkdir(parents=True, exist_ok=True)
     source = profile.model_name_or_path
+    if Path(source).expanduser().is_dir():  # a local base: found again from wherever the adapter is loaded
+        source = str(Path(source).expanduser().resolve())
     if source == TINY_MODEL:
         model.save_pretrained(folder / SAVED_BASE)
         source = SAVED_BASE
@@ -144,12 +145,15 @@ def save_base_record(model: PreTrainedModel, profile: Profile, folder: Path) -> 
 
 
 def is_adapter_folder(folder: Path) -> bool:
+    """Whether `folder` holds a `peft` adapter rather than a whole model."""
     return (folder / ADAPTER_CONFIG).is_file()
 
 
-def load_adapter_model(folder: Path, base: str | Path | None = None, merge: bool = True) -> torch.nn.Module:
-    """The classifier saved as an adapter in `folder`, on its base model (`base`, else the one its record names),
-    merged into plain weights with `merge` (what inference and ONNX export want)."""
+def load_adapter_model(
+    folder: Path, base: str | Path | None = None, merge: bool = True
+) -> PreTrainedModel | torch.nn.Module:
+    """The classifier saved as an adapter in `folder`, on its base model (`base`, else the one its record names):
+    a plain `PreTrainedModel` with `merge` (what inference and ONNX export want), else the `PeftModel`."""
     from peft import PeftModel
     from transformers import AutoModelForSequenceClassification
     from transformers.utils import logging
@@ -158,6 +162,10 @@ def load_adapter_model(folder: Path, base: str | Path | None = None, merge: bool
 
     record_path = folder / BASE_RECORD
     record = json.loads(record_path.read_text(encoding="utf-8")) if record_path.is_file() else {}
+    if not record:
+        warnings.warn(
+            f"{folder}: no {BASE_RECORD}; loading the base its adapter_config.json names, unchecked", stacklevel=2
+        )
     named = record.get("model") or json.loads((folder / ADAPTER_CONFIG).read_text(encoding="utf-8")).get(
         "base_model_name_or_path"
     )

@@ -3,11 +3,12 @@
 Every method trains with the profile's recipe (batch size, epochs, seeds); only the learning rate differs.
 LoRA and the head alone move few weights and need a higher rate than full fine-tuning, so each picks its
 rate among `profile.peft_learning_rates` on validation with the profile's seed; the other seeds then train
-at the chosen rate. LoRA's alpha is twice its rank at every rank, so its scale, and with it the rate that
-suits it, stays the same across ranks. Full fine-tuning keeps the recipe of notebook 03, whose runs it reuses.
+at the chosen rate. LoRA's alpha is twice its rank (a common default: the adapters' scale alpha / rank is 2 at
+every rank). Full fine-tuning keeps the recipe of notebook 03, whose runs it reuses.
 
 Speed and memory come from separate short runs, one method after the other in a fresh process each, with
-every core: the seed runs share the cores between parallel workers, which would blur both.
+every core: the seed runs share the cores between parallel workers, which would blur both. Peak memory is the
+process's resident high-water mark on a CPU, and the GPU memory PyTorch allocated on CUDA.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import dataclasses
 import json
 import multiprocessing
 import resource
+import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -25,15 +27,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 from datasets import DatasetDict
 from transformers import DataCollatorWithPadding, PreTrainedTokenizerBase, PrinterCallback, Trainer, TrainerCallback
 
 from helpers.lora import apply_method, parameter_counts, saved_size
 from helpers.metrics import classification_scores
+from helpers.modeling import load_tokenizer
 from helpers.profiles import Profile
 from helpers.training import SELECTION_METRIC, TrainingResult, seed_run_dir, seeds_of, train_job
 
 FULL = "full fine-tuning"
+SKIPPED_STEPS = 10
+"""Training steps not timed at the start of a speed measurement: the first ones pay for warming up."""
 
 
 def method_profile(profile: Profile, method: str, rank: int | None = None) -> Profile:
@@ -52,7 +58,7 @@ def configurations(profile: Profile) -> dict[str, Profile]:
     return named
 
 
-def run_kind(profile: Profile, learning_rate: float | None = None) -> str:
+def run_kind(profile: Profile, learning_rate: float) -> str:
     """The run folder of a configuration (`runs/<profile>/<kind>`): full fine-tuning shares notebook 03's."""
     if profile.method == "full":
         return "finetune"
@@ -60,7 +66,9 @@ def run_kind(profile: Profile, learning_rate: float | None = None) -> str:
     return f"peft/{name}-lr{learning_rate:g}"
 
 
-def _job(profile: Profile, tokenized: DatasetDict, tokenizer: Any, seed: int, learning_rate: float) -> dict:
+def _job(
+    profile: Profile, tokenized: DatasetDict, tokenizer: PreTrainedTokenizerBase, seed: int, learning_rate: float
+) -> dict[str, Any]:
     return {
         "profile": profile,
         "tokenized": tokenized,
@@ -152,31 +160,51 @@ def split_scores(
 
 
 class _Stopwatch(TrainerCallback):
-    """Times the steps after the first `skip`, which pay for warming up."""
+    """Times the steps after the first `SKIPPED_STEPS`, waiting for the GPU's queued work at both ends."""
 
-    def __init__(self, skip: int) -> None:
-        self.skip = skip
+    def __init__(self) -> None:
         self.started: float | None = None
         self.seconds = 0.0
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        if state.global_step == self.skip:
+        if state.global_step not in (SKIPPED_STEPS, state.max_steps):
+            return
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        if state.global_step == SKIPPED_STEPS:
             self.started = time.perf_counter()
-        elif state.global_step == state.max_steps and self.started is not None:
+        elif self.started is not None:
             self.seconds = time.perf_counter() - self.started
 
 
+def peak_memory_mib() -> float:
+    """This process's peak memory: on CUDA what PyTorch allocated on the GPU; on a CPU the resident high-water
+    mark of this process's own address space (`VmHWM`; `ru_maxrss` would also count the parent's memory at the
+    fork before the spawned interpreter started)."""
+    if torch.cuda.is_available():
+        return torch.cuda.max_memory_allocated() / 2**20
+    status = Path("/proc/self/status")
+    if status.is_file():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024
+
+
 def measure_training(
-    profile: Profile, tokenized: DatasetDict, tokenizer: PreTrainedTokenizerBase, steps: int, skip: int
+    profile: Profile, tokenized: DatasetDict, tokenizer: PreTrainedTokenizerBase, steps: int
 ) -> dict[str, float]:
-    """Training samples per second over `steps - skip` steps of `profile`'s method, and this process's peak
-    resident memory. Meant for a fresh process (`measure_in_fresh_process`): the peak is the process's own."""
+    """Training samples per second over `steps - SKIPPED_STEPS` steps of `profile`'s method, and this process's
+    peak memory. Meant for a fresh process (`measure_in_fresh_process`): the peak is the process's own."""
+    if steps <= SKIPPED_STEPS:
+        raise ValueError(f"steps must exceed the {SKIPPED_STEPS} untimed warm-up steps, got {steps}")
     with tempfile.TemporaryDirectory() as scratch:
-        return _measure(profile, tokenized, tokenizer, steps, skip, Path(scratch))
+        return _measure(profile, tokenized, tokenizer, steps, Path(scratch))
 
 
 def _measure(
-    profile: Profile, tokenized: DatasetDict, tokenizer: PreTrainedTokenizerBase, steps: int, skip: int, scratch: Path
+    profile: Profile, tokenized: DatasetDict, tokenizer: PreTrainedTokenizerBase, steps: int, scratch: Path
 ) -> dict[str, float]:
     from helpers.modeling import build_model
     from helpers.training import training_arguments
@@ -184,7 +212,7 @@ def _measure(
     model = apply_method(build_model(profile, vocab_size=len(tokenizer)), profile)
     recipe = training_arguments(profile, scratch, profile.learning_rate, profile.batch_size, 1, keep_model=False)
     args = dataclasses.replace(recipe, max_steps=steps, logging_strategy="no", eval_strategy="no", disable_tqdm=True)
-    watch = _Stopwatch(skip)
+    watch = _Stopwatch()
     trainer = Trainer(
         model=model,
         args=args,
@@ -196,8 +224,8 @@ def _measure(
     trainer.remove_callback(PrinterCallback)
     trainer.train()
     return {
-        "samples per second": (steps - skip) * profile.batch_size / watch.seconds,
-        "peak memory (MiB)": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "samples per second": (steps - SKIPPED_STEPS) * profile.batch_size / watch.seconds,
+        "peak memory (MiB)": peak_memory_mib(),
         **parameter_counts(model),
     }
 
@@ -214,10 +242,9 @@ def measure_methods(
     tokenized: DatasetDict,
     tokenizer: PreTrainedTokenizerBase,
     rates: dict[str, float],
-    skip: int = 10,
 ) -> pd.DataFrame:
-    """Samples per second (over `profile.peft_measured_steps` steps, the first `skip` not counted), peak memory
-    and parameters of every configuration, one after the other."""
+    """Samples per second (over `profile.peft_measured_steps` steps, the first `SKIPPED_STEPS` not counted), peak
+    memory and parameters of every configuration, one after the other."""
     rows = []
     for name, config in configurations(profile).items():
         measured = measure_in_fresh_process(
@@ -225,7 +252,6 @@ def measure_methods(
             tokenized=tokenized,
             tokenizer=tokenizer,
             steps=profile.peft_measured_steps,
-            skip=skip,
         )
         rows.append({"configuration": name, **measured})
     return pd.DataFrame(rows).set_index("configuration")
@@ -265,12 +291,24 @@ def save_comparison(
     scores: pd.DataFrame,
     profile: Profile,
 ) -> Path:
-    """comparison.json: the table, the learning-rate choice and every seed's scores, for the report."""
+    """comparison.json: the table, the learning-rate choice, every seed's scores and what the methods trained
+    (head modules, LoRA targets, the device), for the report."""
+    from helpers.device import best_device
+    from helpers.lora import head_modules, target_modules
+    from helpers.modeling import build_model
+
+    model = build_model(profile, vocab_size=len(load_tokenizer(profile)))
     record = {
+        "device": torch.device(best_device()).type,
+        "model_type": model.config.model_type,
+        "head_modules": head_modules(model),
+        "lora_target_modules": target_modules(model, profile.lora_target_modules),
+        "versus_full": json.loads(versus_full(table).reset_index().to_json(orient="records")),
         "table": json.loads(table.reset_index().to_json(orient="records")),
         "learning_rate_choice": json.loads(choice.to_json(orient="records")),
         "scores": json.loads(scores.to_json(orient="records")),
         "measured_steps": profile.peft_measured_steps,
+        "skipped_steps": SKIPPED_STEPS,
         "ranks": list(profile.peft_ranks),
         "learning_rates": list(profile.peft_learning_rates),
         "seeds": profile.seeds,
@@ -282,7 +320,8 @@ def save_comparison(
 
 def versus_full(table: pd.DataFrame) -> pd.DataFrame:
     """Each other method against full fine-tuning: what it trains and saves, how fast and in how much memory it
-    trains, and the validation points it gives up (negative) or gains."""
+    trains, and the points it gives up (negative) or gains. Its validation means include the run that chose its
+    learning rate on validation, which full fine-tuning did not; test chose nothing."""
     full = table.loc[FULL]
     others = table.drop(index=FULL)
 
@@ -297,5 +336,7 @@ def versus_full(table: pd.DataFrame) -> pd.DataFrame:
             "peak memory, MiB more than full": others["peak memory (MiB)"] - full["peak memory (MiB)"],
             "validation macro F1, points": points("validation f1_macro mean"),
             "validation accuracy, points": points("validation accuracy mean"),
+            "test macro F1, points": points("test f1_macro mean"),
+            "test accuracy, points": points("test accuracy mean"),
         }
     )

@@ -207,7 +207,7 @@ def plot_method_comparison(table: pd.DataFrame) -> Figure:
     speed.barh(positions, table["samples per second"], color="grey")
     speed.set_yticks(positions, table.index)
     speed.invert_yaxis()
-    speed.set_xlabel("training samples per second (CPU)")
+    speed.set_xlabel("training samples per second")
     speed.set_title("Training speed")
     figure.tight_layout()
     return figure

@@ -77,8 +77,8 @@ class Profile:
         default=(), metadata={"help": "linear layers to adapt; () = peft's default for the model type"}
     )
     # Notebook 07: the learning rates LoRA and the head alone choose from on validation, and the ranks compared.
-    peft_learning_rates: tuple[float, ...] = (5e-4, 2e-3)
-    peft_ranks: tuple[int, ...] = (4, 16)
+    peft_learning_rates: tuple[float, ...] = field(default=(5e-4, 2e-3), metadata={"minimum": 1e-8})
+    peft_ranks: tuple[int, ...] = field(default=(4, 16), metadata={"minimum": 1})
     peft_measured_steps: int = field(
         default=60, metadata={"help": "training steps timed per method, the first 10 not counted", "minimum": 11}
     )
@@ -254,7 +254,12 @@ def resolve_profile(name: str | None = None, **overrides: Any) -> Profile:
         if choices and value not in choices:
             raise ValueError(f"profile setting {setting.name!r} must be one of {list(choices)}, got {value!r}")
         low, below = setting.metadata.get("minimum"), setting.metadata.get("below")
-        if (low is not None and value < low) or (below is not None and value >= below):
+        if low is None and below is None:
+            continue
+        items = value if isinstance(value, tuple) else (value,)
+        outside = [item for item in items if (low is not None and item < low) or (below is not None and item >= below)]
+        if not items or outside:
             bounds = f"at least {low}" + (f" and below {below}" if below is not None else "")
-            raise ValueError(f"profile setting {setting.name!r} must be {bounds}, got {value!r}")
+            what = "a non-empty list of values each " if isinstance(value, tuple) else ""
+            raise ValueError(f"profile setting {setting.name!r} must be {what}{bounds}, got {value!r}")
     return Profile(name=chosen, **checked)

@@ -371,30 +371,24 @@ def ood_facts(a: dict[str, Any]) -> dict[str, Any]:
 
 
 def peft_facts(a: dict[str, Any]) -> dict[str, Any]:
-    """Notebook 07's comparison, and each method's ratios and differences against full fine-tuning."""
+    """Notebook 07's comparison: its table, and each method against full fine-tuning under short names."""
     comparison = a["peft"]
-    rows = {row["configuration"]: row for row in comparison["table"]}
-    full = rows.pop(FULL_FINE_TUNING)
-
-    def points(row: dict[str, Any], column: str) -> float:
-        return 100 * (row[column] - full[column])
-
-    return {
-        **comparison,
-        "full": {"saved_mb": full["saved MB"]},
-        "versus_full": [
-            {
-                "configuration": name,
-                "share": row["share trained"],
-                "saved_mb": row["saved MB"],
-                "speed": row["samples per second"] / full["samples per second"],
-                "memory_mib": row["peak memory (MiB)"] - full["peak memory (MiB)"],
-                "validation_f1_points": points(row, "validation f1_macro mean"),
-                "validation_accuracy_points": points(row, "validation accuracy mean"),
-            }
-            for name, row in rows.items()
-        ],
+    full = next(row for row in comparison["table"] if row["configuration"] == FULL_FINE_TUNING)
+    names = {
+        "share": "share of weights trained",
+        "saved_share": "saved size, share of full",
+        "speed": "training speed, times full",
+        "memory_mib": "peak memory, MiB more than full",
+        "validation_f1_points": "validation macro F1, points",
+        "validation_accuracy_points": "validation accuracy, points",
+        "test_f1_points": "test macro F1, points",
+        "test_accuracy_points": "test accuracy, points",
     }
+    versus = [
+        {"configuration": row["configuration"], **{short: row[long] for short, long in names.items()}}
+        for row in comparison["versus_full"]
+    ]
+    return {**comparison, "full": full, "versus": versus}
 
 
 def shown_path(path: Path) -> str:

@@ -185,9 +185,13 @@ def training_identity(
     """Everything that defines a training run: model, tokenizer, data content, settings, seed, and the device
     kind and precision it trains in (a run resumed on a GPU in bf16 is not the CPU's float32 run). A run in
     several processes records how many: each shuffles and drops out on its own share of the batch, so its
-    numbers differ from one process's (left out for one, so single-process fingerprints stay as they were)."""
+    numbers differ from one process's (left out for one, so single-process fingerprints stay as they were). The
+    training method and its LoRA settings enter only when they apply: a full fine-tune's fingerprint is the one it
+    had before there were other methods."""
     ignored = (*NOT_TRAINING, *(LORA_SETTINGS if profile.method != "lora" else ()))
     settings = {k: v for k, v in profile.to_dict().items() if k not in ignored and not k.startswith("hpo_")}
+    if profile.method == "full":
+        del settings["method"]
     device = best_device()
     settings["device"] = torch.device(device).type
     settings["precision"] = resolve_mixed_precision(profile.mixed_precision, device)

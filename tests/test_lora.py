@@ -224,3 +224,92 @@ def test_distilbert_head_and_the_gpu_profiles_targets() -> None:
     trained = {name for name, parameter in model.named_parameters() if parameter.requires_grad}
     assert {name.split(".lora_")[0].rsplit(".", 1)[-1] for name in trained if ".lora_" in name} == {"q_lin", "v_lin"}
     assert head_modules(DistilBertForSequenceClassification(config)) == ["pre_classifier", "classifier"]
+    heads = {name for name in trained if ".lora_" not in name}
+    assert {name.split(".modules_to_save")[0].rsplit(".", 1)[-1] for name in heads} == {"pre_classifier", "classifier"}
+    frozen = apply_method(DistilBertForSequenceClassification(config), replace(gpu, method="head"))
+    assert {name for name, parameter in frozen.named_parameters() if parameter.requires_grad} == {
+        "pre_classifier.weight",
+        "pre_classifier.bias",
+        "classifier.weight",
+        "classifier.bias",
+    }
+
+
+def test_notebook_07_full_fine_tuning_is_notebook_03s_run(easy_data: DatasetDict) -> None:
+    """Notebook 07 reuses notebook 03's runs: its full fine-tuning job must have their fingerprint exactly."""
+    from helpers.identity import fingerprint
+    from helpers.method_comparison import FULL, configurations
+
+    profile = resolve_profile("smoke")
+    tokenizer = load_tokenizer(profile)
+    recipe = {"learning_rate": profile.learning_rate, "batch_size": profile.batch_size, "epochs": profile.epochs}
+    hyperparameters = {**recipe, "weight_decay": profile.weight_decay, "warmup_ratio": profile.warmup_ratio}
+    notebook_03 = training_identity(profile, easy_data, tokenizer, hyperparameters)
+    notebook_07 = training_identity(configurations(profile)[FULL], easy_data, tokenizer, hyperparameters)
+    assert fingerprint(notebook_07) == fingerprint(notebook_03)
+    assert "method" not in notebook_03["settings"]  # full runs keep the fingerprints they had before methods
+
+
+def test_a_lora_models_counts_leave_out_peft_s_copy_of_the_head() -> None:
+    profile = resolve_profile("smoke", method="lora", lora_rank=4, lora_alpha=8)
+    base = build_model(profile, vocab_size=30522)
+    total = parameter_counts(base)["total"]
+    counts = parameter_counts(apply_method(base, profile))
+    adapters = 2 * 2 * (32 * 4 + 4 * 32)  # two layers, query and value, A and B of rank 4 on width 32
+    assert counts["total"] == total + adapters
+    assert counts["trainable"] == adapters + (32 * 32 + 32) + (32 * 6 + 6)  # adapters, pooler, classifier
+
+
+def test_learning_rates_are_chosen_on_validation(monkeypatch: pytest.MonkeyPatch, easy_data: DatasetDict) -> None:
+    """The rate kept per configuration is the one with the best validation weighted F1 of its runs."""
+    from types import SimpleNamespace
+
+    import helpers.workers
+    from helpers.method_comparison import FULL, choose_learning_rates
+
+    profile = resolve_profile("smoke", peft_ranks=(2,), peft_learning_rates=(1e-3, 5e-3, 2e-2))
+    validation = {("lora-r2", 1e-3): 0.5, ("lora-r2", 5e-3): 0.7, ("lora-r2", 2e-2): 0.6}
+    validation |= {("head", 1e-3): 0.4, ("head", 5e-3): 0.3, ("head", 2e-2): 0.35}
+
+    def fake_runs(function, jobs, workers=None, describe=None):
+        results = []
+        for job in jobs:
+            kind = job["output_dir"].parent.name if job["output_dir"].parent.name != "peft" else job["output_dir"].name
+            name = kind.rsplit("-lr", 1)[0]
+            score = validation[(name, job["hyperparameters"]["learning_rate"])]
+            results.append(SimpleNamespace(best_validation={"f1_weighted": score, "accuracy": score}))
+        return results
+
+    monkeypatch.setattr(helpers.workers, "run_jobs", fake_runs)
+    rates, table = choose_learning_rates(profile, easy_data, load_tokenizer(profile))
+    assert rates == {FULL: profile.learning_rate, "LoRA r=2": 5e-3, "head only": 1e-3}
+    assert table["chosen"].sum() == 2
+
+
+def test_versus_full_sets_each_method_against_full_fine_tuning() -> None:
+    import pandas as pd
+
+    from helpers.method_comparison import FULL, versus_full
+
+    columns = ["share trained", "saved MB", "samples per second", "peak memory (MiB)"]
+    scores = [f"{split} {metric} mean" for split in ("validation", "test") for metric in ("f1_macro", "accuracy")]
+    table = pd.DataFrame(
+        [[1.0, 90.0, 40.0, 1400.0, 0.90, 0.92, 0.89, 0.91], [0.01, 1.0, 60.0, 1200.0, 0.88, 0.91, 0.88, 0.90]],
+        index=pd.Index([FULL, "LoRA r=8"], name="configuration"),
+        columns=[*columns, *scores],
+    )
+    row = versus_full(table).loc["LoRA r=8"]
+    assert row["saved size, share of full"] == pytest.approx(1 / 90)
+    assert row["training speed, times full"] == pytest.approx(1.5)
+    assert row["peak memory, MiB more than full"] == pytest.approx(-200)
+    assert row["validation macro F1, points"] == pytest.approx(-2.0)
+    assert row["test accuracy, points"] == pytest.approx(-1.0)
+    assert FULL not in versus_full(table).index
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"), [("peft_ranks", ()), ("peft_ranks", (4, 0)), ("peft_learning_rates", (0.0,))]
+)
+def test_bad_comparison_settings_are_refused(setting: str, value: tuple) -> None:
+    with pytest.raises(ValueError, match=setting):
+        resolve_profile("smoke", **{setting: value})
