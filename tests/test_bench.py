@@ -277,9 +277,14 @@ def test_bf16_recipes_only_where_the_cpu_has_native_bf16(monkeypatch: pytest.Mon
 
 def test_report_shows_the_new_sections_and_skips_them_when_absent(smoke_bench: tuple[dict, Path], tmp_path: Path):
     written = json.loads(smoke_bench[1].read_text())
-    writer = report.ReportWriter({}, tmp_path, tmp_path, tmp_path)
-    report._benchmarks(writer, written)
-    text = "\n".join(writer.parts)
+
+    def speed_section(measured: dict) -> str:
+        facts = report.speed_facts({**measured, "path": str(smoke_bench[1])})
+        template = report.environment().get_template("sections/speed.md.j2")
+        context = {"speed": facts, "precision_names": report.PRECISION_NAMES, "figure": lambda name, caption: ""}
+        return report.reflow(template.render(context))
+
+    text = speed_section(written)
     parallel = written["parallel"]
     if "arrangements" in parallel:
         for row in parallel["arrangements"].values():
@@ -289,9 +294,7 @@ def test_report_shows_the_new_sections_and_skips_them_when_absent(smoke_bench: t
         verdict = "adopted" if written["precision"]["adopt_bf16"] else "not adopted"
         assert f"**{verdict}**" in text and f"{written['precision']['speedup']:.2f}× as fast" in text
     older = {key: value for key, value in written.items() if key not in ("parallel", "precision")}
-    writer = report.ReportWriter({}, tmp_path, tmp_path, tmp_path)
-    report._benchmarks(writer, older)  # a benchmarks.json from before these sections: left out, no error
-    text = "\n".join(writer.parts)
+    text = speed_section(older)  # a benchmarks.json from before these sections: left out, no error
     assert "Speed on a CPU" in text and "per hour" not in text and "bf16 autocast against" not in text
 
 

@@ -26,7 +26,7 @@ def card_inputs() -> dict[str, Any]:
         "validation": {"accuracy": 0.931, "f1_weighted": 0.9305, "f1_macro": 0.9012},
         "served": {"accuracy": 0.9241, "f1_weighted": 0.9228, "f1_macro": 0.8807},
         "versions": {"torch": "2.5.1", "transformers": "4.46.3", "onnxruntime": None},
-        "train_rows": 16000,
+        "train_label_counts": {name: 1000 * (index + 1) for index, name in enumerate(LABEL_NAMES)},
         "backend": {
             "backend": "onnx-int8",
             "candidate": "onnx-int8",
@@ -80,7 +80,8 @@ def test_card_shows_the_numbers_it_was_given(tmp_path: Path) -> None:
     assert "within 0.5% and 0.3 points" in body
     assert "| learning_rate | 4.2e-05 |" in body and "| epochs | 3 |" in body
     assert "- torch 2.5.1" in body and "onnxruntime" not in body  # a library without a version is left out
-    assert "16000 training texts" in body
+    assert "21,000 training texts" in body  # 1,000 to 6,000 per emotion
+    assert "surprise and fear are 52% of the training texts, sadness 4.8%" in body
 
 
 def test_card_states_its_limits_and_intended_uses(tmp_path: Path) -> None:
