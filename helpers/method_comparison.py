@@ -33,7 +33,6 @@ from transformers import DataCollatorWithPadding, PreTrainedTokenizerBase, Print
 
 from helpers.lora import apply_method, parameter_counts, saved_size
 from helpers.metrics import classification_scores
-from helpers.modeling import load_tokenizer
 from helpers.profiles import Profile
 from helpers.training import SELECTION_METRIC, TrainingResult, seed_run_dir, seeds_of, train_job
 
@@ -290,6 +289,7 @@ def save_comparison(
     choice: pd.DataFrame,
     scores: pd.DataFrame,
     profile: Profile,
+    tokenizer: PreTrainedTokenizerBase,
 ) -> Path:
     """comparison.json: the table, the learning-rate choice, every seed's scores and what the methods trained
     (head modules, LoRA targets, the device), for the report."""
@@ -297,7 +297,7 @@ def save_comparison(
     from helpers.lora import head_modules, target_modules
     from helpers.modeling import build_model
 
-    model = build_model(profile, vocab_size=len(load_tokenizer(profile)))
+    model = build_model(profile, vocab_size=len(tokenizer))
     record = {
         "device": torch.device(best_device()).type,
         "model_type": model.config.model_type,
