@@ -35,7 +35,7 @@ STORAGE ?=
 STUDY ?=
 WORKERS ?=
 
-.PHONY: help setup lab test lint format report notebooks bench hpo-worker demo clean-runs
+.PHONY: help setup lab test lint format report notebooks bench hpo-worker demo prerequisites clean-runs
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -84,47 +84,31 @@ notebooks: $(RUNS) ## Run the notebooks (incrementally) for PROFILE into runs/PR
 # The report's sources: the executed notebooks and their artifacts under $(RUN), report/published.yaml, and the
 # newest benchmarks.json of `make bench` (the run's own, else the committed report/benchmarks.json).
 report: notebooks ## Run the notebooks, then write the report (Markdown, HTML, PDF) with the notebooks as pages; smoke: runs/smoke/report
-	$(PY) -m helpers.notebook_pages --profile $(PROFILE)
-	$(PY) -m helpers.report --profile $(PROFILE)
-ifeq ($(PDF),no)
-	@echo "PDF=no: report.pdf left out"
-else
-	$(PY) -m helpers.pdf --profile $(PROFILE)
-endif
+	$(PY) -m helpers.reporting --profile $(PROFILE) $(if $(filter no,$(PDF)),--no-pdf)
 
 bench: setup ## Time training, inference, experiments per hour and bf16 side by side; the report's speed section
 	$(PY) -m helpers.bench --profile $(PROFILE) --output runs/$(PROFILE)/benchmarks.json
 	[ "$(PROFILE)" = smoke ] || cp runs/$(PROFILE)/benchmarks.json report/benchmarks.json
 
 hpo-worker: setup ## Join PROFILE's search in the database STORAGE (postgresql://...) and run its trials
-	@$(PY) -m helpers.hpo_worker --profile $(PROFILE) $(if $(STORAGE),--storage "$(STORAGE)") \
+	@$(PY) -m helpers.search --profile $(PROFILE) $(if $(STORAGE),--storage "$(STORAGE)") \
 		$(if $(STUDY),--study "$(STUDY)") $(if $(WORKERS),--workers $(WORKERS))
 
 demo: setup ## Open the Gradio demo on localhost for MODEL (default: the newest run's tuned model)
-	@$(PY) -m helpers.demo $(if $(MODEL),"$(MODEL)")
+	@$(PY) -m helpers.serving.demo $(if $(MODEL),"$(MODEL)")
+
+prerequisites: setup ## Rewrite notebooks/prerequisites.mk, each notebook's prerequisites, from the imports
+	$(PY) -m helpers.reporting.prerequisites
 
 clean-runs: ## Delete runs/PROFILE (models, studies, executed notebooks)
 	rm -rf $(RUN)
 
-# A notebook re-runs when it, the helpers it uses, or an upstream notebook's run changed.
-COMMON := helpers/__init__.py helpers/profiles.py helpers/paths.py helpers/notebook.py helpers/plots.py helpers/data.py \
-	helpers/machine.py helpers/device.py helpers/colab.py
-$(EXECUTED)/01_data.ipynb: helpers/audit.py helpers/modeling.py
-$(EXECUTED)/02_baselines.ipynb: helpers/baselines.py helpers/tfidf.py helpers/metrics.py helpers/modeling.py helpers/inference.py
-$(EXECUTED)/03_finetune.ipynb: helpers/training.py helpers/identity.py helpers/metrics.py helpers/modeling.py helpers/workers.py
-$(EXECUTED)/04_hpo.ipynb: helpers/hpo.py helpers/training.py helpers/identity.py helpers/metrics.py helpers/modeling.py helpers/workers.py \
-	helpers/storage.py $(EXECUTED)/03_finetune.ipynb
+# A notebook re-runs when it, a helpers module it reaches, a data file those name, or an upstream run changed:
+# the list is derived from the imports (`make prerequisites` writes it; a test fails when it is stale).
+include notebooks/prerequisites.mk
 $(EXECUTED)/04_hpo.ipynb: private PARAMETERS = $(if $(STORAGE),-p storage "$(STORAGE)") $(if $(STUDY),-p study_name "$(STUDY)")
-$(EXECUTED)/05_evaluation.ipynb: helpers/evaluation.py helpers/metrics.py helpers/baselines.py helpers/inference.py \
-	helpers/tfidf.py helpers/training.py helpers/identity.py \
-	helpers/modelcard.py $(EXECUTED)/01_data.ipynb $(EXECUTED)/02_baselines.ipynb $(EXECUTED)/04_hpo.ipynb
-$(EXECUTED)/06_error_analysis.ipynb: helpers/analysis.py helpers/inference.py helpers/training.py \
-	helpers/ood.py helpers/evaluation.py helpers/metrics.py data/out_of_domain.csv $(EXECUTED)/05_evaluation.ipynb
 
-$(EXECUTED)/07_peft.ipynb: helpers/lora.py helpers/method_comparison.py helpers/training.py helpers/inference.py \
-	helpers/identity.py helpers/metrics.py helpers/modeling.py helpers/workers.py $(EXECUTED)/03_finetune.ipynb
-
-$(EXECUTED)/%.ipynb: notebooks/%.ipynb $(COMMON) | setup
+$(EXECUTED)/%.ipynb: notebooks/%.ipynb | setup
 	@mkdir -p $(@D)
 	@echo "== $* ($(PROFILE)) =="
 	@start=$$(date +%s); \

@@ -23,7 +23,9 @@ from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from helpers.hardware import on_colab
 from helpers.paths import FIGURES_DIR, PROJECT_ROOT, REPORT_DIR, RUNS_ENV, runs_root
+from helpers.profiles import resolve_profile
 
 REPOSITORY = "emotion-finetune/emotion-finetune"
 """GitHub owner/name of this project; change it here, then run `python -m helpers.colab`."""
@@ -37,10 +39,6 @@ KERNEL = "Python 3 (emotion-finetune)"
 DEV_MARKER = "# Tests and lint"
 """requirements.txt lists tests and lint tools after this line: a notebook runtime needs none of them."""
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
-
-
-def on_colab() -> bool:
-    return "google.colab" in sys.modules
 
 
 def colab_url(notebook: str) -> str:
@@ -133,6 +131,7 @@ def bootstrap(runs_on_drive: bool = True) -> None:
     # Always set, so that the notebooks `run_report` executes inherit this choice instead of making their own.
     runs = os.environ.setdefault(RUNS_ENV, DRIVE_RUNS if runs_on_drive else str(runs_root()))
     if runs.startswith(DRIVE_MOUNT + "/") and not os.path.isdir(f"{DRIVE_MOUNT}/MyDrive"):
+        # only on Colab: the module exists nowhere else
         from google.colab import drive
 
         drive.mount(DRIVE_MOUNT)
@@ -160,7 +159,6 @@ def run_report(profile: str | None = None) -> Path | None:
     if not on_colab():
         print("Not on Colab: run `make report PROFILE=...` in a terminal.")
         return None
-    from helpers.profiles import resolve_profile
 
     name = resolve_profile(profile).name
     _register_kernels()
@@ -169,12 +167,13 @@ def run_report(profile: str | None = None) -> Path | None:
     _stream(["make", "report", f"PROFILE={name}", f"PY={sys.executable}", "PDF=no", "-o", "setup"], cwd=PROJECT_ROOT)
     with tempfile.TemporaryDirectory() as folder:
         staged = Path(folder) / f"emotion-finetune-{name}"
-        if name == "smoke":  # helpers.report keeps smoke reports (figures inside) away from report/
+        if name == "smoke":  # helpers.reporting.build keeps smoke reports (figures inside) away from report/
             shutil.copytree(runs_root() / name / "report", staged / "report")
         else:
             shutil.copytree(REPORT_DIR, staged / "report")
             shutil.copytree(FIGURES_DIR, staged / "figures")
         archive = Path(shutil.make_archive(str(PROJECT_ROOT / staged.name), "zip", folder, staged.name))
+    # only on Colab: the module exists nowhere else
     from google.colab import files
 
     files.download(str(archive))

@@ -4,36 +4,16 @@ from __future__ import annotations
 
 import logging
 import os
-import platform
 import sys
 import warnings
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from helpers.machine import describe, machine_info
+from datasets.utils.logging import disable_progress_bar, set_verbosity_error
+from transformers.utils import logging as hf_logging
+
+from helpers.hardware import describe, machine_info
 
 PROGRESS_VARIABLE = "EMOTION_PROGRESS"
-LIBRARIES = ("torch", "transformers", "datasets", "evaluate", "optuna", "scikit-learn", "numpy", "pandas")
-
-
-def environment() -> dict[str, Any]:
-    """Library versions and hardware (CPU model, vector extensions, GPU), for the report's reproducibility section."""
-    import torch
-
-    versions = {}
-    for name in LIBRARIES:
-        try:
-            versions[name] = version(name)
-        except PackageNotFoundError:
-            versions[name] = None
-    return {
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        **machine_info(),
-        "torch_threads": torch.get_num_threads(),
-        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-        "libraries": versions,
-    }
 
 
 def _in_jupyter_kernel() -> bool:
@@ -59,8 +39,6 @@ def show_progress() -> bool:
 
 def setup() -> dict[str, Any]:
     """Prepare a notebook session and return (and print) what it runs on."""
-    from datasets.utils.logging import disable_progress_bar, set_verbosity_error
-    from transformers.utils import logging as hf_logging
 
     from helpers.plots import use_style  # imported here: `show_progress` must stay cheap to import
 
@@ -72,7 +50,7 @@ def setup() -> dict[str, Any]:
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", message=".*does not have many workers.*")
     use_style()
-    info = environment()
+    info = machine_info()
     print(f"Python {info['python']} on {info['platform']}; {describe(info)}")
     print(", ".join(f"{k} {v}" for k, v in info["libraries"].items() if v))
     if show_progress():

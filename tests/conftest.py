@@ -18,8 +18,8 @@ import pytest
 from datasets import Dataset, DatasetDict
 
 from helpers import LABEL_NAMES
-from helpers.data import FEATURES
-from helpers.pgserver import LocalPostgres, server_programs
+from helpers.data.loading import FEATURES
+from helpers.search.local_postgres import LocalPostgres, server_programs
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "emotion"
 
@@ -177,9 +177,9 @@ def serving() -> Callable[..., contextlib.AbstractContextManager[None]]:
 def trained_model_dir(easy_data: DatasetDict, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The smoke profile's tiny BERT trained on the easy set (seconds): its logits have clear margins, as a
     real fine-tune's do. Shared by the tests; copy it before changing anything in it."""
-    from helpers.modeling import load_tokenizer
+    from helpers.models.building import load_tokenizer
     from helpers.profiles import resolve_profile
-    from helpers.training import tokenize_splits, train_classifier
+    from helpers.training.finetune import tokenize_splits, train_classifier
 
     cfg = resolve_profile("smoke", epochs=12, batch_size=16, learning_rate=2e-3, logging_steps=50)
     tokenizer = load_tokenizer(cfg)

@@ -11,18 +11,18 @@ import pytest
 from datasets import Dataset, DatasetDict
 
 from helpers import LABEL_NAMES
-from helpers.analysis import (
+from helpers.data.audit import audit_splits
+from helpers.data.loading import FEATURES
+from helpers.evaluation.errors import (
     accuracy_by_length,
     conflicting_duplicates,
     confusion_pairs,
     highest_loss,
     misclassified,
-    occlusion_importance,
     pair_errors,
     with_loss,
 )
-from helpers.audit import audit_splits
-from helpers.data import FEATURES
+from helpers.serving.explain import occlusion_importance
 
 
 def prediction_table(rows: Sequence[tuple[str, str, str, dict[str, float]]]) -> pd.DataFrame:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.audit import (
+from helpers.data.audit import (
     audit_splits,
     has_other_than_a_z_and_space,
     has_punctuation,
@@ -17,8 +17,8 @@ from helpers.audit import (
     text_form,
     words,
 )
-from helpers.data import load_emotion
-from helpers.modeling import load_tokenizer
+from helpers.data.loading import load_emotion
+from helpers.models.building import load_tokenizer
 from helpers.profiles import resolve_profile
 
 

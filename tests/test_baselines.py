@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 
 from helpers import LABEL_NAMES
-from helpers.baselines import _choose_c, fit_embedding_logreg, fit_majority, load_baseline
-from helpers.evaluation import fit_temperature
-from helpers.tfidf import SoftmaxLinearSVC
+from helpers.baselines.fitted import choose_c, load_baseline
+from helpers.baselines.frozen_encoder import fit_embedding_logreg
+from helpers.baselines.majority import fit_majority
+from helpers.baselines.tfidf import SoftmaxLinearSVC
+from helpers.probabilities import fit_temperature
 
 ALL_LABELS = list(range(len(LABEL_NAMES)))
 
@@ -60,7 +62,7 @@ def test_c_is_chosen_by_validation_weighted_f1_and_a_tie_keeps_the_first() -> No
     """C = 0.1 predicts label 0 for the label-1 text: accuracy 5/6; F1 2/3 for label 0, 0 for label 1, 1 for
     the other four, weighted equally (one text each): (2/3 + 4) / 6 = 7/9. C = 1 and C = 10 are both perfect."""
     predictions = {0.1: [0, 0, 2, 3, 4, 5], 1.0: ALL_LABELS, 10.0: ALL_LABELS}
-    fitted = _choose_c(
+    fitted = choose_c(
         lambda c: FixedPredictions(predictions[c]), None, ALL_LABELS, None, ALL_LABELS, grid=(0.1, 1.0, 10.0)
     )
     assert [row["C"] for row in fitted.search] == [0.1, 1.0, 10.0]

@@ -12,26 +12,17 @@ import torch
 from datasets import DatasetDict
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-from helpers import bench, report
-from helpers.device import resolve_mixed_precision
-from helpers.inference import (
-    BACKENDS,
-    FAST_BACKEND,
-    ONNX_CACHE,
-    EmotionClassifier,
-    LogitsFunction,
-    build_backend,
-    build_onnx,
-    export_onnx,
-    onnx_backend,
-    softmax,
-    sorted_batch_logits,
-    torch_backend,
-)
-from helpers.machine import cpu_has_native_bf16
-from helpers.modeling import load_tokenizer
+from helpers.bench import run as bench
+from helpers.hardware import cpu_has_native_bf16, resolve_mixed_precision
+from helpers.models.batching import LogitsFunction, sorted_batch_logits, torch_backend
+from helpers.models.building import load_tokenizer
+from helpers.probabilities import softmax
 from helpers.profiles import resolve_profile
-from helpers.workers import default_workers
+from helpers.reporting import build as report
+from helpers.serving.backends import BACKENDS, FAST_BACKEND, build_backend, onnx_backend
+from helpers.serving.classifier import EmotionClassifier
+from helpers.serving.onnx_export import ONNX_CACHE, build_onnx, export_onnx
+from helpers.training.workers import default_workers
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +63,7 @@ def test_smoke_bench_writes_complete_json(smoke_bench: tuple[dict, Path], traine
     written = json.loads(output.read_text(), parse_constant=refuse_non_finite)  # strict JSON, as browsers read it
     assert written["profile"] == "smoke"
     assert written["machine"]["cpu_count"] >= 1 and written["machine"]["torch_threads"] >= 1
-    assert {"torch", "transformers", "onnxruntime"} <= set(written["machine"])
+    assert {"torch", "transformers", "onnxruntime"} <= set(written["machine"]["libraries"])
     assert written["settings"]["train_batch_size"] == 16
 
     (training,) = written["training"].values()

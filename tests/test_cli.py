@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from transformers import BertForSequenceClassification
 
-from helpers.cli import UsageError, main, output_columns, read_column
-from helpers.modeling import build_model, load_tokenizer
+from helpers.models.building import build_model, load_tokenizer
 from helpers.profiles import resolve_profile
+from helpers.serving.cli import UsageError, main, output_columns, read_column
 
 ROWS = [("1", "i feel so alone tonight"), ("2", "what a wonderful day"), ("3", "i am scared of the dark")]
 

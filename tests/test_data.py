@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from helpers import LABEL_NAMES
-from helpers.data import EmotionDataError, load_emotion
+from helpers.data.loading import EmotionDataError, load_emotion
 
 ROWS = [("i feel so alone tonight", 0), ("what a wonderful day", 1), ("i am scared of the dark", 4)]
 

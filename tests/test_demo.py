@@ -17,9 +17,10 @@ import yaml
 from playwright.sync_api import Page, expect, sync_playwright
 
 from helpers import LABEL_NAMES
-from helpers.analysis import SEED_REPORT_SENTENCES
-from helpers.cli import main as predict_main
-from helpers.demo import (
+from helpers.reporting.modelcard import write_model_card
+from helpers.serving.backends import save_backend_decision
+from helpers.serving.cli import main as predict_main
+from helpers.serving.demo import (
     MAX_EXPLAINED_WORDS,
     MODEL_ENV,
     DemoModel,
@@ -30,8 +31,7 @@ from helpers.demo import (
     read_model_card,
     resolve_model,
 )
-from helpers.inference import save_backend_decision
-from helpers.modelcard import write_model_card
+from helpers.serving.explain import SEED_REPORT_SENTENCES
 
 REPO = Path(__file__).resolve().parents[1]
 SCREENSHOTS = REPO / "runs" / "screenshots"
@@ -176,9 +176,9 @@ def test_unreadable_upload_gets_no_column_choice(demo: DemoModel, tmp_path: Path
 
 def test_limits_are_checked(demo: DemoModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     source = write(tmp_path / "big.csv", "text\n" + f"{HAPPY}\n" * 5)
-    monkeypatch.setattr("helpers.demo.MAX_ROWS", 4)
+    monkeypatch.setattr("helpers.serving.demo.MAX_ROWS", 4)
     assert "has 5 rows; the demo takes up to 4" in demo.classify_file(source, "text")[2]
-    monkeypatch.setattr("helpers.demo.MAX_UPLOAD_BYTES", 100)
+    monkeypatch.setattr("helpers.serving.demo.MAX_UPLOAD_BYTES", 100)
     for message in (demo.classify_file(source, "text")[2], demo.columns(source)[2]):
         assert "big.csv is 0.0 MB; the demo takes files up to 0 MB" in message
 
@@ -259,11 +259,11 @@ def test_space_is_deployable_as_it_is() -> None:
 
 @pytest.fixture
 def server(model_dir: Path, tmp_path: Path, free_port: int, serving) -> Iterator[str]:
-    """`python -m helpers.demo MODEL` on a free localhost port, as `make demo MODEL=...` starts it."""
+    """`python -m helpers.serving.demo MODEL` on a free localhost port, as `make demo MODEL=...` starts it."""
     env = os.environ | {"GRADIO_ANALYTICS_ENABLED": "False", "GRADIO_TEMP_DIR": str(tmp_path / "gradio")}
     log_path = tmp_path / "demo.log"
     url = f"http://127.0.0.1:{free_port}"
-    command = [sys.executable, "-m", "helpers.demo", str(model_dir), "--port", str(free_port)]
+    command = [sys.executable, "-m", "helpers.serving.demo", str(model_dir), "--port", str(free_port)]
     with serving(command, env, url, log_path, timeout=90):
         yield url
     assert "Traceback" not in log_path.read_text(), log_path.read_text()

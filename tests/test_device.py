@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from helpers.device import best_device, resolve_mixed_precision
-from helpers.inference import build_backend
+from helpers.hardware import best_device, resolve_mixed_precision
+from helpers.serving.backends import build_backend
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def test_auto_precision_is_none_on_mps() -> None:
 def test_auto_precision_on_a_cpu_is_bf16_only_where_native(
     monkeypatch: pytest.MonkeyPatch, native: bool, expected: str
 ) -> None:
-    from helpers import machine
+    from helpers import hardware as machine
 
     monkeypatch.setattr(machine, "cpu_has_native_bf16", lambda: native)
     assert resolve_mixed_precision("auto", "cpu") == expected
@@ -81,9 +81,9 @@ def test_unknown_precision_is_refused() -> None:
 def test_trainer_stays_on_the_chosen_cpu(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """With the CPU chosen (e.g. EMOTION_DEVICE=cpu on a GPU machine) the Trainer gets no GPU and no fp16; bf16
     autocast only where the CPU has it natively."""
-    from helpers import training
-    from helpers.machine import cpu_has_native_bf16
+    from helpers.hardware import cpu_has_native_bf16
     from helpers.profiles import resolve_profile
+    from helpers.training import finetune as training
 
     monkeypatch.setattr(training, "best_device", lambda: "cpu")
     args = training.training_arguments(resolve_profile("gpu"), tmp_path, 1e-3, 8, 1, keep_model=False)
@@ -91,7 +91,7 @@ def test_trainer_stays_on_the_chosen_cpu(monkeypatch: pytest.MonkeyPatch, tmp_pa
 
 
 def test_fp32_back_end_runs_where_asked_and_quantised_ones_refuse_a_gpu() -> None:
-    from helpers.modeling import build_model
+    from helpers.models.building import build_model
     from helpers.profiles import resolve_profile
 
     model = build_model(resolve_profile("smoke"), vocab_size=100)

@@ -11,8 +11,9 @@ from scipy.stats import binomtest, bootstrap
 from sklearn.calibration import calibration_curve
 
 from helpers import LABEL_NAMES
-from helpers.evaluation import bootstrap_intervals, expected_calibration_error, fit_temperature, mcnemar_test
-from helpers.inference import softmax
+from helpers.evaluation.calibration import expected_calibration_error
+from helpers.evaluation.statistics import bootstrap_intervals, mcnemar_test
+from helpers.probabilities import fit_temperature, softmax
 
 
 def labelled_predictions(size: int, right: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -16,23 +16,21 @@ from datasets import DatasetDict
 from optuna.storages import RetryHeartbeatStaleTrialCallback
 from optuna.trial import TrialState
 
-from helpers.hpo import (
+from helpers.models.building import load_tokenizer
+from helpers.profiles import resolve_profile
+from helpers.search.study import (
     PruningCallback,
     covering_trials,
-    dimension_coverage,
     finished_trials,
     open_study,
-    ranked_trials,
     run_search,
-    save_search_summary,
     schedule_step,
     search_identity,
     search_worker,
     trial_data_for,
 )
-from helpers.modeling import load_tokenizer
-from helpers.profiles import resolve_profile
-from helpers.training import tokenize_splits
+from helpers.search.summary import dimension_coverage, ranked_trials, save_search_summary
+from helpers.training.finetune import tokenize_splits
 
 
 @pytest.fixture(scope="module")

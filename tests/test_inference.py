@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 
 from helpers import LABEL_NAMES
-from helpers.bench import BATCH_EFFECT_TOLERANCE
-from helpers.cli import main
-from helpers.inference import EmotionClassifier, ModelFolderError, load_model_folder, softmax
+from helpers.bench.settings import BATCH_EFFECT_TOLERANCE
+from helpers.models.folder import ModelFolderError, load_model_folder
+from helpers.probabilities import softmax
+from helpers.serving.classifier import EmotionClassifier
+from helpers.serving.cli import main
 
 
 @pytest.fixture(scope="module")

@@ -13,9 +13,10 @@ import pytest
 import torch
 from datasets import DatasetDict
 
-from helpers.cli import main as cli_main
-from helpers.inference import EmotionClassifier, ModelFolderError, batched_logits, load_model_folder, softmax
-from helpers.lora import (
+from helpers.models.batching import batched_logits
+from helpers.models.building import build_model, load_tokenizer
+from helpers.models.folder import ModelFolderError, load_model_folder
+from helpers.models.methods import (
     BASE_RECORD,
     AdapterBaseError,
     apply_method,
@@ -24,9 +25,11 @@ from helpers.lora import (
     parameter_counts,
     save_base_record,
 )
-from helpers.modeling import build_model, load_tokenizer
+from helpers.probabilities import softmax
 from helpers.profiles import resolve_profile
-from helpers.training import load_training_result, tokenize_splits, train_classifier, training_identity
+from helpers.serving.classifier import EmotionClassifier
+from helpers.serving.cli import main as cli_main
+from helpers.training.finetune import load_training_result, tokenize_splits, train_classifier, training_identity
 
 ONNX_TOLERANCE = 1e-4
 """Largest logit difference allowed between the merged float32 ONNX graph and the unmerged PyTorch adapter."""
@@ -237,8 +240,9 @@ def test_distilbert_head_and_the_gpu_profiles_targets() -> None:
 
 def test_notebook_07_full_fine_tuning_is_notebook_03s_run(easy_data: DatasetDict) -> None:
     """Notebook 07 reuses notebook 03's runs: its full fine-tuning job must have their fingerprint exactly."""
-    from helpers.identity import fingerprint
-    from helpers.method_comparison import FULL, configurations
+    from helpers.profiles import FULL_FINE_TUNING as FULL
+    from helpers.training.comparison import configurations
+    from helpers.training.identity import fingerprint
 
     profile = resolve_profile("smoke")
     tokenizer = load_tokenizer(profile)
@@ -264,8 +268,9 @@ def test_learning_rates_are_chosen_on_validation(monkeypatch: pytest.MonkeyPatch
     """The rate kept per configuration is the one with the best validation weighted F1 of its runs."""
     from types import SimpleNamespace
 
-    import helpers.workers
-    from helpers.method_comparison import FULL, choose_learning_rates
+    import helpers.training.workers
+    from helpers.profiles import FULL_FINE_TUNING as FULL
+    from helpers.training.comparison import choose_learning_rates
 
     profile = resolve_profile("smoke", peft_ranks=(2,), peft_learning_rates=(1e-3, 5e-3, 2e-2))
     validation = {("lora-r2", 1e-3): 0.5, ("lora-r2", 5e-3): 0.7, ("lora-r2", 2e-2): 0.6}
@@ -280,7 +285,7 @@ def test_learning_rates_are_chosen_on_validation(monkeypatch: pytest.MonkeyPatch
             results.append(SimpleNamespace(best_validation={"f1_weighted": score, "accuracy": score}))
         return results
 
-    monkeypatch.setattr(helpers.workers, "run_jobs", fake_runs)
+    monkeypatch.setattr(helpers.training.workers, "run_jobs", fake_runs)
     rates, table = choose_learning_rates(profile, easy_data, load_tokenizer(profile))
     assert rates == {FULL: profile.learning_rate, "LoRA r=2": 5e-3, "head only": 1e-3}
     assert table["chosen"].sum() == 2
@@ -289,7 +294,8 @@ def test_learning_rates_are_chosen_on_validation(monkeypatch: pytest.MonkeyPatch
 def test_versus_full_sets_each_method_against_full_fine_tuning() -> None:
     import pandas as pd
 
-    from helpers.method_comparison import FULL, versus_full
+    from helpers.profiles import FULL_FINE_TUNING as FULL
+    from helpers.training.comparison import versus_full
 
     columns = ["share trained", "saved MB", "samples per second", "peak memory (MiB)"]
     scores = [f"{split} {metric} mean" for split in ("validation", "test") for metric in ("f1_macro", "accuracy")]

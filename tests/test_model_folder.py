@@ -8,7 +8,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from helpers.inference import ModelFolderError, check_model_folder
+from helpers.models.folder import ModelFolderError, check_model_folder
 
 
 @pytest.fixture

@@ -13,28 +13,29 @@ from datasets import DatasetDict
 from transformers import BertTokenizer
 
 from helpers import LABEL_NAMES
-from helpers.baselines import fit_embedding_logreg, fit_majority
-from helpers.evaluation import TRAINED_FOLDERS, model_probabilities
-from helpers.inference import (
+from helpers.baselines.frozen_encoder import fit_embedding_logreg
+from helpers.baselines.majority import fit_majority
+from helpers.baselines.tfidf import fit_tfidf
+from helpers.evaluation.names import TRAINED_FOLDERS
+from helpers.evaluation.selection import model_probabilities
+from helpers.models.batching import batched_logits
+from helpers.models.building import load_tokenizer
+from helpers.models.folder import TokenizerMismatchError, load_model_folder
+from helpers.paths import run_dir
+from helpers.probabilities import softmax
+from helpers.profiles import resolve_profile
+from helpers.serving.backends import (
     BACKEND_DECISION,
     EXACT_BACKEND,
     FAST_BACKEND,
-    EmotionClassifier,
-    TokenizerMismatchError,
     backend_agreement,
-    batched_logits,
     choose_backend,
     decide_backend,
     default_backend,
-    load_model_folder,
     save_backend_decision,
-    softmax,
 )
-from helpers.modeling import load_tokenizer
-from helpers.paths import run_dir
-from helpers.profiles import resolve_profile
-from helpers.tfidf import fit_tfidf
-from helpers.training import tokenize_splits, train_classifier
+from helpers.serving.classifier import EmotionClassifier
+from helpers.training.finetune import tokenize_splits, train_classifier
 
 
 def one_hot(labels: list[int], confidence: float = 0.9) -> np.ndarray:

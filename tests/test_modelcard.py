@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from helpers import LABEL_NAMES
-from helpers.modelcard import write_model_card
+from helpers.reporting.modelcard import write_model_card
 
 PER_CLASS = {"precision": 0.811, "recall": 0.722, "f1": 0.633}
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from datasets import DatasetDict
 
 from helpers import LABEL_NAMES
-from helpers.inference import EmotionClassifier
-from helpers.training import load_training_result
+from helpers.serving.classifier import EmotionClassifier
+from helpers.training.finetune import load_training_result
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,7 +23,7 @@ def test_two_cpu_processes_train_one_model_that_loads_and_predicts(
 ) -> None:
     output = tmp_path / "run"
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
-    command += ["-m", "helpers.train", "--profile=smoke", f"--data-dir={easy_data_dir}", f"--output={output}"]
+    command += ["-m", "helpers.training", "--profile=smoke", f"--data-dir={easy_data_dir}", f"--output={output}"]
     command += ["--set=epochs=2", "--set=batch_size=32", "--set=logging_steps=50"]
     env = {
         **os.environ,

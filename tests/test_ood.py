@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from helpers import LABEL_NAMES
-from helpers.data import EmotionDataError
-from helpers.ood import (
+from helpers.data.loading import EmotionDataError
+from helpers.evaluation.out_of_domain import (
     OUT_OF_DOMAIN_CSV,
     evaluate_out_of_domain,
     feel_share,

@@ -19,31 +19,26 @@ from datasets import DatasetDict
 from PIL import Image
 
 from helpers import LABEL_NAMES
-from helpers.audit import audit_splits, save_audit
-from helpers.evaluation import ENSEMBLES, MODELS, SERVED
-from helpers.inference import BACKENDS
-from helpers.modeling import load_tokenizer
-from helpers.notebook_pages import publish_notebooks
-from helpers.pdf import print_pdf
+from helpers.baselines.tfidf import CLASSIFIER_TITLES, describe_choice, fit_tfidf
+from helpers.data.audit import audit_splits, save_audit
+from helpers.evaluation.names import ENSEMBLES, MODELS, SERVED
+from helpers.models.building import load_tokenizer
 from helpers.profiles import resolve_profile
-from helpers.report import (
+from helpers.reporting.artifacts import (
     COMMITTED_BENCHMARKS,
-    MODEL_TITLES,
     PUBLISHED,
-    SECTIONS,
     ReportInputError,
-    baseline_facts,
-    build_report,
     choose_benchmarks,
-    data_facts,
-    environment,
-    f4,
     load_published,
-    ood_facts,
-    pct,
-    reflow,
 )
-from helpers.tfidf import CLASSIFIER_TITLES, describe_choice, fit_tfidf
+from helpers.reporting.build import SECTIONS, build_report
+from helpers.reporting.context import baseline_facts, data_facts, ood_facts
+from helpers.reporting.filters import f4, pct
+from helpers.reporting.pages import publish_notebooks
+from helpers.reporting.pdf import print_pdf
+from helpers.reporting.templates import environment, reflow
+from helpers.reporting.titles import MODEL_TITLES
+from helpers.serving.backends import BACKENDS
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("0*.ipynb"))
 
@@ -271,7 +266,7 @@ def test_missing_artifact_names_its_notebook(tmp_path: Path) -> None:
 
 def test_readme_headline_table_is_the_committed_reference_run() -> None:
     from helpers.paths import PROJECT_ROOT, REPORT_DIR
-    from helpers.report import README_MARKERS, headline_table
+    from helpers.reporting.readme import README_MARKERS, headline_table
 
     reference = REPORT_DIR / "metrics.json"
     if not reference.is_file():

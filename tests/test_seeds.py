@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 from datasets import DatasetDict
 
-from helpers.evaluation import choose_model, ensemble_probabilities, seed_and_sample_bootstrap
-from helpers.modeling import load_tokenizer
+from helpers.evaluation.selection import choose_model, ensemble_probabilities
+from helpers.evaluation.statistics import seed_and_sample_bootstrap
+from helpers.models.building import load_tokenizer
 from helpers.profiles import resolve_profile
-from helpers.training import load_training_result, seed_run_dir, seeds_of, tokenize_splits, train_seeds
-from helpers.workers import threads_per_job
+from helpers.training.finetune import load_training_result, seed_run_dir, seeds_of, tokenize_splits, train_seeds
+from helpers.training.workers import threads_per_job
 
 
 def test_seeds_train_side_by_side_into_their_own_folders_and_finished_runs_are_reused(easy_data: DatasetDict) -> None:

@@ -18,11 +18,11 @@ import pytest
 from optuna.storages import RetryHeartbeatStaleTrialCallback
 from optuna.trial import FrozenTrial, TrialState
 
-from helpers import hpo_worker
-from helpers.hpo import FINISHED, covering_trials
-from helpers.pgserver import LocalPostgres
-from helpers.profiles import resolve_profile
-from helpers.storage import AdvisoryLock, mask, open_storage, shared_url
+from helpers.profiles import mask, resolve_profile
+from helpers.search import worker as hpo_worker
+from helpers.search.local_postgres import LocalPostgres
+from helpers.search.storage import AdvisoryLock, open_storage, shared_url
+from helpers.search.study import FINISHED, covering_trials
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDY = "emotion-smoke"
@@ -48,7 +48,7 @@ def start_worker(easy_data_dir: Path, scratch_runs: Path) -> Callable[..., subpr
     started: list[subprocess.Popen[str]] = []
 
     def start(url: str, *options: str) -> subprocess.Popen[str]:
-        command = [sys.executable, "-m", "helpers.hpo_worker", "--profile=smoke", f"--storage={url}"]
+        command = [sys.executable, "-m", "helpers.search", "--profile=smoke", f"--storage={url}"]
         command += ["--workers=1", f"--data-dir={easy_data_dir}", "--set=logging_steps=50", *options]
         process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         started.append(process)
@@ -119,8 +119,8 @@ def test_claim_lock_excludes_other_connections_and_dies_with_its_holder(postgres
     theirs.release()
 
     holder = subprocess.Popen(
-        [sys.executable, "-c", f"from helpers.storage import AdvisoryLock; AdvisoryLock({postgres_url!r}).acquire(); "
-         "print('locked', flush=True); import time; time.sleep(600)"],
+        [sys.executable, "-c", "from helpers.search.storage import AdvisoryLock; "
+         f"AdvisoryLock({postgres_url!r}).acquire(); print('locked', flush=True); import time; time.sleep(600)"],
         env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))},
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip

@@ -10,9 +10,9 @@ import pytest
 from datasets import DatasetDict
 
 from helpers import LABEL_NAMES
-from helpers.baselines import load_baseline
-from helpers.data import load_emotion, subset_for_profile
-from helpers.tfidf import C_GRID, CLASS_WEIGHTS, FEATURE_SETS, SoftmaxLinearSVC, describe_choice, fit_tfidf
+from helpers.baselines.fitted import load_baseline
+from helpers.baselines.tfidf import C_GRID, CLASS_WEIGHTS, FEATURE_SETS, SoftmaxLinearSVC, describe_choice, fit_tfidf
+from helpers.data.loading import load_emotion, subset_for_profile
 
 ONE_LOGREG = {"logreg": (10.0,)}
 ONE_SVM = {"linear_svm": (1.0,)}

@@ -11,16 +11,16 @@ from filelock import FileLock
 from transformers import AutoConfig, TrainerCallback
 
 from helpers import LABEL_NAMES
-from helpers.identity import fingerprint
-from helpers.modeling import build_model, load_tokenizer
+from helpers.models.building import build_model, load_tokenizer
 from helpers.profiles import resolve_profile
-from helpers.training import (
+from helpers.training.finetune import (
     RunMismatchError,
     load_training_result,
     tokenize_splits,
     train_classifier,
     training_identity,
 )
+from helpers.training.identity import fingerprint
 
 
 @pytest.fixture(scope="module")
