@@ -12,13 +12,20 @@ import torch
 from datasets import DatasetDict
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-from helpers.bench import run as bench
+from helpers.bench import inference as bench_inference
+from helpers.bench import parallel as bench_parallel
+from helpers.bench import precision as bench_precision
+from helpers.bench import run as bench_run
+from helpers.bench import training as bench_training
+from helpers.bench.settings import BATCH_EFFECT_TOLERANCE, BF16_RECIPES, PRECISIONS, PROJECT, SEED, SETTINGS
 from helpers.hardware import cpu_has_native_bf16, resolve_mixed_precision
 from helpers.models.batching import LogitsFunction, sorted_batch_logits, torch_backend
 from helpers.models.building import load_tokenizer
 from helpers.probabilities import softmax
 from helpers.profiles import resolve_profile
-from helpers.reporting import build as report
+from helpers.reporting.context import speed_facts
+from helpers.reporting.templates import environment, reflow
+from helpers.reporting.titles import PRECISION_NAMES
 from helpers.serving.backends import BACKENDS, FAST_BACKEND, build_backend, onnx_backend
 from helpers.serving.classifier import EmotionClassifier
 from helpers.serving.onnx_export import ONNX_CACHE, build_onnx, export_onnx
@@ -54,7 +61,7 @@ def smoke_bench(
     args = ["--profile", "smoke", "--output", str(output), "--model", str(trained_folder)]
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("EMOTION_RUNS_DIR", str(folder / "runs"))
-        returned = bench.main([*args, "--data-dir", str(real_data_dir)])
+        returned = bench_run.main([*args, "--data-dir", str(real_data_dir)])
     return returned, output
 
 
@@ -80,7 +87,7 @@ def test_smoke_bench_writes_complete_json(smoke_bench: tuple[dict, Path], traine
     inference = written["inference"]
     assert inference["trained"] and inference["model"] == str(trained_folder)
     assert set(inference["variants"]) == set(BACKENDS)
-    assert set(inference["ablations"]) == set(bench.ABLATIONS_INFERENCE)
+    assert set(inference["ablations"]) == set(bench_inference.ABLATIONS_INFERENCE)
     for name, row in {**inference["variants"], **inference["ablations"]}.items():
         assert row["description"] and 0 <= row["agreement_with_fp32"] <= 1, name
         for key in ("texts_per_second", "latency_ms_median", "speedup_vs_fp32", "build_seconds"):
@@ -92,7 +99,7 @@ def test_smoke_bench_writes_complete_json(smoke_bench: tuple[dict, Path], traine
     assert written["machine"]["cpu_model"] and written["machine"]["torch_cpu_capability"]
     # the default back end gives a text the same probabilities alone as in a batch; fp32 does too
     for name in ("fp32", FAST_BACKEND):
-        assert 0 <= inference["variants"][name]["batch_effect_max_probability"] <= bench.BATCH_EFFECT_TOLERANCE
+        assert 0 <= inference["variants"][name]["batch_effect_max_probability"] <= BATCH_EFFECT_TOLERANCE
 
 
 def refuse_non_finite(constant: str) -> float:
@@ -125,7 +132,7 @@ def fake_runners(tokenizer) -> dict[str, LogitsFunction]:
 
     runners = {"fp32": predicting({}), "int8": predicting({1: 2}), "onnx": predicting({0: 1})}
     runners["onnx-int8"] = predicting({}, batch_shift=0.5)
-    return runners | {name: runners["fp32"] for name in bench.ABLATIONS_INFERENCE}
+    return runners | {name: runners["fp32"] for name in bench_inference.ABLATIONS_INFERENCE}
 
 
 def test_inference_rows_measure_each_back_end_against_float32(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -133,9 +140,9 @@ def test_inference_rows_measure_each_back_end_against_float32(monkeypatch: pytes
     profile = resolve_profile("smoke")
     tokenizer = load_tokenizer(profile)
     runners = fake_runners(tokenizer)
-    monkeypatch.setattr(bench, "build_runners", lambda model, folder: (runners, dict.fromkeys(runners, 0.5)))
-    monkeypatch.setattr(bench, "PAUSE_SECONDS", 0.0)
-    result = bench.bench_inference(None, tokenizer, TEXTS, LABELS, 64, bench.SETTINGS["smoke"], trained=True)
+    monkeypatch.setattr(bench_inference, "build_runners", lambda model, folder: (runners, dict.fromkeys(runners, 0.5)))
+    monkeypatch.setattr(bench_inference, "PAUSE_SECONDS", 0.0)
+    result = bench_inference.bench_inference(None, tokenizer, TEXTS, LABELS, 64, SETTINGS["smoke"], trained=True)
     variants = result["variants"]
     assert result["fp32_accuracy"] == pytest.approx(5 / 6)
     expected = {  # name: (accuracy, drop in points, changed label share)
@@ -155,7 +162,7 @@ def test_inference_rows_measure_each_back_end_against_float32(monkeypatch: pytes
     shifted[:, 5] += 0.5 * (len(TEXTS) - 1)
     effect = np.abs(softmax(shifted) - softmax(base)).max()
     assert variants["onnx-int8"]["batch_effect_max_probability"] == pytest.approx(effect, rel=1e-5)
-    assert effect > bench.BATCH_EFFECT_TOLERANCE
+    assert effect > BATCH_EFFECT_TOLERANCE
     assert all(variants[name]["batch_effect_max_probability"] == 0 for name in ("fp32", "int8", "onnx"))
     # int8 and onnx change a label in six: outside the bounds; only fp32 is also batch-invariant
     assert result["recommended_backend"] == "fp32"
@@ -178,12 +185,12 @@ def test_recommendation_is_the_fastest_within_both_bounds() -> None:
         "onnx": variant(200, 0.0, 0.0),
         "onnx-int8": variant(300, 0.005, -0.3, batch_effect=5e-4),  # on both bounds: within them
     }
-    assert bench.recommend(variants, batch_invariant=False) == "onnx-int8"
-    assert bench.recommend(variants, batch_invariant=True) == "onnx"  # onnx-int8's batch effect is too large
+    assert bench_inference.recommend(variants, batch_invariant=False) == "onnx-int8"
+    assert bench_inference.recommend(variants, batch_invariant=True) == "onnx"  # onnx-int8's batch effect is too large
     variants["onnx-int8"] = variant(300, 0.0, 0.31)  # accuracy fell by more than 0.3 points
-    assert bench.recommend(variants, batch_invariant=False) == "onnx"
+    assert bench_inference.recommend(variants, batch_invariant=False) == "onnx"
     variants["onnx"] = variant(200, 0.0, -0.31)  # rose by more: out of bounds as well
-    assert bench.recommend(variants, batch_invariant=False) == "fp32"
+    assert bench_inference.recommend(variants, batch_invariant=False) == "fp32"
 
 
 def test_parallel_section_ran_the_same_experiments_both_ways(smoke_bench: tuple[dict, Path]) -> None:
@@ -193,8 +200,8 @@ def test_parallel_section_ran_the_same_experiments_both_ways(smoke_bench: tuple[
         assert "skipped" in parallel
         return
     arrangements = parallel["arrangements"]
-    assert set(arrangements) == set(bench.ARRANGEMENTS) and parallel["workers"] == default_workers()
-    assert parallel["order"] == bench.arrangement_order(parallel["rounds"])
+    assert set(arrangements) == set(bench_parallel.ARRANGEMENTS) and parallel["workers"] == default_workers()
+    assert parallel["order"] == bench_parallel.arrangement_order(parallel["rounds"])
     assert parallel["experiments_per_round"] == 2 * parallel["workers"]
     assert parallel["precision"] == resolve_mixed_precision(resolve_profile("smoke").mixed_precision, "cpu")
     one, many = arrangements["one_at_a_time"], arrangements["parallel"]
@@ -209,9 +216,9 @@ def test_parallel_section_ran_the_same_experiments_both_ways(smoke_bench: tuple[
 
 
 def test_arrangements_alternate_so_neither_always_goes_first() -> None:
-    a, b = bench.ARRANGEMENTS
-    assert bench.arrangement_order(1) == [a, b]
-    assert bench.arrangement_order(2) == [a, b, b, a]
+    a, b = bench_parallel.ARRANGEMENTS
+    assert bench_parallel.arrangement_order(1) == [a, b]
+    assert bench_parallel.arrangement_order(2) == [a, b, b, a]
 
 
 @pytest.mark.parametrize(
@@ -227,14 +234,14 @@ def test_arrangements_alternate_so_neither_always_goes_first() -> None:
 def test_bf16_is_adopted_only_if_it_wins_on_both(
     speedup: float, float32_accuracy: float, bf16_accuracy: float, adopted: bool
 ) -> None:
-    assert bench.adopt_bf16(speedup, float32_accuracy, bf16_accuracy) is adopted
+    assert bench_precision.adopt_bf16(speedup, float32_accuracy, bf16_accuracy) is adopted
 
 
 def test_precision_section_follows_its_rule(smoke_bench: tuple[dict, Path]) -> None:
     written = json.loads(smoke_bench[1].read_text())
     precision = written["precision"]
     (recipes,) = (model["recipes"] for model in written["training"].values())
-    bf16_names = {recipe.name for recipe in bench.BF16_RECIPES}
+    bf16_names = {recipe.name for recipe in BF16_RECIPES}
     if not cpu_has_native_bf16():
         assert precision["supported"] is False and precision["reason"]
         assert not bf16_names & set(recipes)
@@ -244,7 +251,7 @@ def test_precision_section_follows_its_rule(smoke_bench: tuple[dict, Path]) -> N
     assert steps["all_threads"] == pytest.approx(
         recipes["project_bf16"]["samples_per_second"] / recipes["project"]["samples_per_second"]
     )
-    sides = {name: precision[name] for name in bench.PRECISIONS}
+    sides = {name: precision[name] for name in PRECISIONS}
     for side in sides.values():
         assert [row["seed"] for row in side["runs"]] == precision["runs"]["seeds"]
         for key in ("accuracy", "f1_weighted", "train_seconds"):
@@ -254,26 +261,26 @@ def test_precision_section_follows_its_rule(smoke_bench: tuple[dict, Path]) -> N
     assert precision["accuracy_change_points"] == pytest.approx(
         100 * (bf16["mean_accuracy"] - float32["mean_accuracy"])
     )
-    assert precision["adopt_bf16"] is bench.adopt_bf16(
+    assert precision["adopt_bf16"] is bench_precision.adopt_bf16(
         precision["speedup"], float32["mean_accuracy"], bf16["mean_accuracy"]
     )
 
 
 def test_bf16_recipes_only_where_the_cpu_has_native_bf16(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bench, "cpu_has_native_bf16", lambda: True)
-    assert bench.bf16_recipes() == bench.BF16_RECIPES and all(recipe.bf16 for recipe in bench.BF16_RECIPES)
-    monkeypatch.setattr(bench, "cpu_has_native_bf16", lambda: False)
-    assert bench.bf16_recipes() == ()
+    monkeypatch.setattr(bench_training, "cpu_has_native_bf16", lambda: True)
+    assert bench_training.bf16_recipes() == BF16_RECIPES and all(recipe.bf16 for recipe in BF16_RECIPES)
+    monkeypatch.setattr(bench_training, "cpu_has_native_bf16", lambda: False)
+    assert bench_training.bf16_recipes() == ()
 
 
 def test_report_shows_the_new_sections_and_skips_them_when_absent(smoke_bench: tuple[dict, Path], tmp_path: Path):
     written = json.loads(smoke_bench[1].read_text())
 
     def speed_section(measured: dict) -> str:
-        facts = report.speed_facts({**measured, "path": str(smoke_bench[1])})
-        template = report.environment().get_template("sections/speed.md.j2")
-        context = {"speed": facts, "precision_names": report.PRECISION_NAMES, "figure": lambda name, caption: ""}
-        return report.reflow(template.render(context))
+        facts = speed_facts({**measured, "path": str(smoke_bench[1])})
+        template = environment().get_template("sections/speed.md.j2")
+        context = {"speed": facts, "precision_names": PRECISION_NAMES, "figure": lambda name, caption: ""}
+        return reflow(template.render(context))
 
     text = speed_section(written)
     parallel = written["parallel"]
@@ -292,11 +299,13 @@ def test_report_shows_the_new_sections_and_skips_them_when_absent(smoke_bench: t
 def test_untrained_model_has_no_accuracy_and_no_recommendation(real_data_dir: Path) -> None:
     profile = resolve_profile("smoke")
     tokenizer = load_tokenizer(profile)
-    assert bench.default_model_folder("smoke") is None  # the scratch runs folder holds no model
-    model, same_tokenizer = bench.inference_model(profile, tokenizer, None)
+    assert bench_inference.default_model_folder("smoke") is None  # the scratch runs folder holds no model
+    model, same_tokenizer = bench_inference.inference_model(profile, tokenizer, None)
     assert same_tokenizer is tokenizer
     texts = [f"i feel {word} today" for word in ("happy", "sad", "scared", "angry")]
-    result = bench.bench_inference(model, tokenizer, texts, [1, 0, 4, 3], 64, bench.SETTINGS["smoke"], trained=False)
+    result = bench_inference.bench_inference(
+        model, tokenizer, texts, [1, 0, 4, 3], 64, SETTINGS["smoke"], trained=False
+    )
     assert result["fp32_accuracy"] == "untrained" and result["recommended_backend"] is None
     assert all(
         row["accuracy"] == "untrained" and row["accuracy_drop_points"] is None for row in result["variants"].values()
@@ -308,14 +317,14 @@ def test_default_model_folder_prefers_the_tuned_run(scratch_runs: Path) -> None:
         folder = scratch_runs / "smoke" / run / "model"
         folder.mkdir(parents=True)
         (folder / "config.json").write_text("{}")
-        assert bench.default_model_folder("smoke") == folder
+        assert bench_inference.default_model_folder("smoke") == folder
 
 
 def test_length_grouped_epoch_covers_every_text_once_with_less_padding() -> None:
     rng = np.random.default_rng(0)
     lengths = rng.integers(5, 60, size=500).tolist()
-    grouped = bench.epoch_batches(lengths, 16, grouped=True, seed=0)
-    shuffled = bench.epoch_batches(lengths, 16, grouped=False, seed=0)
+    grouped = bench_training.epoch_batches(lengths, 16, grouped=True, seed=0)
+    shuffled = bench_training.epoch_batches(lengths, 16, grouped=False, seed=0)
     for batches in (grouped, shuffled):
         assert sorted(i for batch in batches for i in batch) == list(range(500))
 
@@ -323,20 +332,22 @@ def test_length_grouped_epoch_covers_every_text_once_with_less_padding() -> None
         return float(np.mean([max(lengths[i] for i in batch) for batch in batches]))
 
     assert mean_padded(grouped) < 0.8 * mean_padded(shuffled)
-    picked = bench.representative_batches(grouped, lengths, 10, seed=0)
+    picked = bench_training.representative_batches(grouped, lengths, 10, seed=0)
     assert len({tuple(batch) for batch in picked}) == 10 and all(batch in grouped for batch in picked)
     assert mean_padded(picked) == pytest.approx(mean_padded(grouped), rel=0.05)  # a fair sample of the epoch
 
 
 def test_project_recipe_is_what_the_cpu_profile_trains_with() -> None:
-    assert bench.PROJECT.attention == resolve_profile("cpu").attn_implementation == "eager"
-    assert bench.SEED.attention == "sdpa" and bench.PROJECT.grouped and not bench.SEED.pad_to_longest
+    assert PROJECT.attention == resolve_profile("cpu").attn_implementation == "eager"
+    assert SEED.attention == "sdpa" and PROJECT.grouped and not SEED.pad_to_longest
 
 
 def test_rotation_puts_each_item_first_once() -> None:
     items = ("a", "b", "c")
-    firsts = [bench.rotated(items, shift)[0] for shift in range(3)]
-    assert sorted(firsts) == list(items) and all(sorted(bench.rotated(items, s)) == list(items) for s in range(5))
+    firsts = [bench_training.rotated(items, shift)[0] for shift in range(3)]
+    assert sorted(firsts) == list(items) and all(
+        sorted(bench_training.rotated(items, s)) == list(items) for s in range(5)
+    )
 
 
 def test_onnx_float32_matches_pytorch(fp32_and_texts) -> None:

@@ -62,9 +62,9 @@ def test_auto_precision_is_none_on_mps() -> None:
 def test_auto_precision_on_a_cpu_is_bf16_only_where_native(
     monkeypatch: pytest.MonkeyPatch, native: bool, expected: str
 ) -> None:
-    from helpers import hardware as machine
+    from helpers import hardware
 
-    monkeypatch.setattr(machine, "cpu_has_native_bf16", lambda: native)
+    monkeypatch.setattr(hardware, "cpu_has_native_bf16", lambda: native)
     assert resolve_mixed_precision("auto", "cpu") == expected
 
 
@@ -83,10 +83,10 @@ def test_trainer_stays_on_the_chosen_cpu(monkeypatch: pytest.MonkeyPatch, tmp_pa
     autocast only where the CPU has it natively."""
     from helpers.hardware import cpu_has_native_bf16
     from helpers.profiles import resolve_profile
-    from helpers.training import finetune as training
+    from helpers.training import finetune
 
-    monkeypatch.setattr(training, "best_device", lambda: "cpu")
-    args = training.training_arguments(resolve_profile("gpu"), tmp_path, 1e-3, 8, 1, keep_model=False)
+    monkeypatch.setattr(finetune, "best_device", lambda: "cpu")
+    args = finetune.training_arguments(resolve_profile("gpu"), tmp_path, 1e-3, 8, 1, keep_model=False)
     assert (args.fp16, args.bf16, args.use_cpu) == (False, cpu_has_native_bf16(), True)
 
 

@@ -268,9 +268,8 @@ def test_learning_rates_are_chosen_on_validation(monkeypatch: pytest.MonkeyPatch
     """The rate kept per configuration is the one with the best validation weighted F1 of its runs."""
     from types import SimpleNamespace
 
-    import helpers.training.workers
     from helpers.profiles import FULL_FINE_TUNING as FULL
-    from helpers.training.comparison import choose_learning_rates
+    from helpers.training import comparison
 
     profile = resolve_profile("smoke", peft_ranks=(2,), peft_learning_rates=(1e-3, 5e-3, 2e-2))
     validation = {("lora-r2", 1e-3): 0.5, ("lora-r2", 5e-3): 0.7, ("lora-r2", 2e-2): 0.6}
@@ -285,8 +284,8 @@ def test_learning_rates_are_chosen_on_validation(monkeypatch: pytest.MonkeyPatch
             results.append(SimpleNamespace(best_validation={"f1_weighted": score, "accuracy": score}))
         return results
 
-    monkeypatch.setattr(helpers.training.workers, "run_jobs", fake_runs)
-    rates, table = choose_learning_rates(profile, easy_data, load_tokenizer(profile))
+    monkeypatch.setattr(comparison, "run_jobs", fake_runs)
+    rates, table = comparison.choose_learning_rates(profile, easy_data, load_tokenizer(profile))
     assert rates == {FULL: profile.learning_rate, "LoRA r=2": 5e-3, "head only": 1e-3}
     assert table["chosen"].sum() == 2
 
