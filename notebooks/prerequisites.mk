@@ -85,6 +85,7 @@ $(EXECUTED)/05_evaluation.ipynb: \
 	helpers/evaluation/__init__.py \
 	helpers/evaluation/calibration.py \
 	helpers/evaluation/names.py \
+	helpers/evaluation/results.py \
 	helpers/evaluation/selection.py \
 	helpers/evaluation/statistics.py \
 	helpers/hardware.py \
@@ -100,7 +101,11 @@ $(EXECUTED)/05_evaluation.ipynb: \
 	helpers/probabilities.py \
 	helpers/profiles.py \
 	helpers/reporting/__init__.py \
+	helpers/reporting/artifacts.py \
+	helpers/reporting/filters.py \
 	helpers/reporting/modelcard.py \
+	helpers/reporting/templates.py \
+	helpers/reporting/titles.py \
 	helpers/serving/__init__.py \
 	helpers/serving/backends.py \
 	helpers/serving/classifier.py \
@@ -124,6 +129,7 @@ $(EXECUTED)/06_error_analysis.ipynb: \
 	helpers/evaluation/errors.py \
 	helpers/evaluation/names.py \
 	helpers/evaluation/out_of_domain.py \
+	helpers/evaluation/results.py \
 	helpers/evaluation/selection.py \
 	helpers/evaluation/statistics.py \
 	helpers/hardware.py \

@@ -9,35 +9,29 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.stats import bootstrap
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+from sklearn.metrics import confusion_matrix
 from statsmodels.stats.contingency_tables import mcnemar
 
 from helpers import LABEL_NAMES
-from helpers.metrics import cross_entropy
+from helpers.metrics import HEADLINE_METRICS, cross_entropy, format_mean_sd, mean_sd
 
 
 def seed_summary(
     scores: dict[str, dict[str, dict[str, float]]], folders: dict[str, dict[str, Path]], metrics: Sequence[str]
 ) -> dict[str, Any]:
-    """Per configuration: each seed's `metrics` on each split, then their mean and sample standard deviation."""
+    """Per configuration: each seed's `metrics` on each split, then their mean and sample standard deviation
+    (`helpers.metrics.mean_sd`: None with one seed)."""
     summary: dict[str, Any] = {}
     for configuration, members in folders.items():
         per_seed = {
             name: {split: {m: scores[name][split][m] for m in metrics} for split in scores[name]} for name in members
         }
         splits = next(iter(per_seed.values()))
+        spread = {split: {m: mean_sd([per_seed[n][split][m] for n in members]) for m in metrics} for split in splits}
         summary[configuration] = {
             "seeds": per_seed,
-            **{
-                statistic: {
-                    split: {m: float(function([per_seed[n][split][m] for n in members])) for m in metrics}
-                    for split in splits
-                }
-                for statistic, function in (
-                    ("mean", np.mean),
-                    ("sd", lambda v: np.std(v, ddof=1) if len(v) > 1 else 0.0),
-                )
-            },
+            "mean": {split: {m: pair[0] for m, pair in pairs.items()} for split, pairs in spread.items()},
+            "sd": {split: {m: pair[1] for m, pair in pairs.items()} for split, pairs in spread.items()},
         }
     return summary
 
@@ -54,7 +48,7 @@ def seeds_frame(summary: dict[str, Any]) -> pd.DataFrame:
                     for index, scores in enumerate(result["seeds"].values(), start=1)
                 },
                 **{
-                    f"mean ± sd {metric}": f"{result['mean'][split][metric]:.4f} ± {result['sd'][split][metric]:.4f}"
+                    f"mean ± sd {metric}": format_mean_sd(result["mean"][split][metric], result["sd"][split][metric])
                     for metric in result["mean"][split]
                 },
             }
@@ -110,11 +104,8 @@ def bootstrap_intervals(
 
     refs = np.asarray(references)
     preds = np.asarray(predictions)
-    labels = list(range(len(LABEL_NAMES)))
     statistics: dict[str, Callable[[np.ndarray], float]] = {
-        "accuracy": lambda i: accuracy_score(refs[i], preds[i]),
-        "f1_weighted": lambda i: f1_score(refs[i], preds[i], labels=labels, average="weighted", zero_division=0),
-        "f1_macro": lambda i: f1_score(refs[i], preds[i], labels=labels, average="macro", zero_division=0),
+        name: (lambda i, metric=metric: metric(refs[i], preds[i])) for name, metric in HEADLINE_METRICS.items()
     }
     if probabilities is not None:
         statistics["loss"] = lambda i: cross_entropy(refs[i], probabilities[i])

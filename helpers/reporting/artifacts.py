@@ -6,12 +6,15 @@ import json
 import re
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
+from helpers.evaluation.results import AnalysisResults, EvaluationResults, ResultsFileError
 from helpers.paths import REPORT_DIR
 from helpers.reporting.titles import METRIC_NAMES
+
+Results = TypeVar("Results", EvaluationResults, AnalysisResults)
 
 PUBLISHED = REPORT_DIR / "published.yaml"
 
@@ -28,6 +31,13 @@ def _read_json(path: Path, notebook: str) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def _read_results(kind: type[Results], run: Path) -> Results:
+    try:
+        return kind.load(run / kind.FOLDER / kind.FILE)
+    except ResultsFileError as error:
+        raise ReportInputError(str(error)) from error
+
+
 def load_artifacts(run: Path) -> dict[str, Any]:
     """Everything the notebooks saved that the report is built from, read from the run folder."""
     artifacts = {
@@ -37,8 +47,8 @@ def load_artifacts(run: Path) -> dict[str, Any]:
         "finetune": _read_json(run / "finetune" / "training_result.json", "03_finetune"),
         "search": _read_json(run / "hpo" / "search.json", "04_hpo"),
         "tuned": _read_json(run / "tuned" / "training_result.json", "04_hpo"),
-        "metrics": _read_json(run / "evaluation" / "metrics.json", "05_evaluation"),
-        "analysis": _read_json(run / "error_analysis" / "analysis.json", "06_error_analysis"),
+        "metrics": _read_results(EvaluationResults, run),
+        "analysis": _read_results(AnalysisResults, run),
         "peft": _read_json(run / "peft" / "comparison.json", "07_peft"),
         "wall_seconds": {},
     }

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
+from helpers.evaluation.results import EvaluationResults
 from helpers.paths import PROJECT_ROOT, REPORT_DIR, report_dirs, runs_root
 from helpers.reporting.artifacts import (
     COMMITTED_BENCHMARKS,
@@ -111,6 +111,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     figures_dir = args.figures_dir or (report_dir / "figures" if args.report_dir else default_figures)
     paths = build_report(runs_root() / args.profile, report_dir, figures_dir)
     if report_dir.resolve() == REPORT_DIR.resolve():
-        update_readme(PROJECT_ROOT / "README.md", json.loads(paths["metrics"].read_text(encoding="utf-8")))
+        update_readme(PROJECT_ROOT / "README.md", EvaluationResults.load(paths["metrics"]))
         paths["readme"] = PROJECT_ROOT / "README.md"
     print("\n".join(f"{kind}: {path}" for kind, path in paths.items()))

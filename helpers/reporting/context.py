@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from helpers import LABEL_NAMES
 from helpers.baselines.tfidf import CLASSIFIER_TITLES, describe_choice
-from helpers.evaluation.names import MODELS
+from helpers.evaluation.names import BASELINES, SEED_RECIPE, TFIDF, TUNED
 from helpers.hardware import describe
 from helpers.paths import PROJECT_ROOT, runs_root
 from helpers.profiles import FULL_FINE_TUNING
-from helpers.reporting.artifacts import ReportInputError
 from helpers.reporting.pages import NotebookPages
 from helpers.reporting.readme import headline_rows
 from helpers.reporting.titles import CONFIGURATION_TITLES, METRIC_NAMES, MODEL_TITLES, PRECISION_NAMES
@@ -21,19 +21,19 @@ from helpers.reporting.titles import CONFIGURATION_TITLES, METRIC_NAMES, MODEL_T
 
 
 def _test(a: dict[str, Any], model: str) -> dict[str, Any]:
-    return a["metrics"]["models"][model]["test"]
+    return a["metrics"].models[model]["test"]
 
 
 def _analysed(a: dict[str, Any]) -> str:
-    """The model notebooks 05 and 06 analyse: chosen on validation (older runs: the tuned model)."""
-    return a["metrics"].get("chosen", {}).get("name", "finetune_tuned")
+    """The model notebooks 05 and 06 analyse: chosen on validation."""
+    return a["metrics"].chosen["name"]
 
 
 def rows_facts(a: dict[str, Any]) -> dict[str, Any]:
     """How many texts the data set has and how many the run's models used (fewer when the profile takes subsets)."""
     full = a["audit"]["rows"]
-    trained = a["metrics"]["runs"]["finetune_seed_recipe"]["rows"]
-    used = {"train": trained["train"], "validation": trained["validation"], "test": a["analysis"]["test_rows"]}
+    trained = a["metrics"].runs[SEED_RECIPE]["rows"]
+    used = {"train": trained["train"], "validation": trained["validation"], "test": a["analysis"].test_rows}
     return {"full": full, "used": used, "subset": used != full, "trials": a["search"]["trial_train_rows"]}
 
 
@@ -42,7 +42,7 @@ def intro_facts(a: dict[str, Any]) -> dict[str, Any]:
     return {
         "analysed": analysed,
         "analysed_test": _test(a, analysed),
-        "tfidf_test": _test(a, "tfidf"),
+        "tfidf_test": _test(a, TFIDF),
         "tfidf_classifier": CLASSIFIER_TITLES[a["tfidf_grid"]["chosen"]["model"]],
     }
 
@@ -68,7 +68,7 @@ def data_facts(a: dict[str, Any]) -> dict[str, Any]:
 
 
 def method_facts(a: dict[str, Any]) -> dict[str, Any]:
-    return {"precision": a["metrics"]["runs"]["finetune_tuned"]["settings"]["precision"]}
+    return {"precision": a["metrics"].runs[TUNED]["settings"]["precision"]}
 
 
 def baseline_facts(a: dict[str, Any]) -> dict[str, Any]:
@@ -82,7 +82,7 @@ def baseline_facts(a: dict[str, Any]) -> dict[str, Any]:
             best[key] = row
     models = list(dict.fromkeys(row["model"] for row in rows))
     return {
-        "validation": {name: a["metrics"]["models"][name]["validation"] for name in MODELS[:4]},
+        "validation": {name: a["metrics"].models[name]["validation"] for name in BASELINES},
         "grid": grid,
         "chosen_words": describe_choice(grid["chosen"]),
         "c_values": {model: sorted({r["C"] for r in rows if r["model"] == model}) for model in models},
@@ -101,7 +101,7 @@ def seed_table(summary: dict[str, Any], split: str) -> dict[str, Any]:
 
 
 def finetune_facts(a: dict[str, Any]) -> dict[str, Any]:
-    seeds = a["metrics"].get("seeds", {}).get("finetune_seed_recipe")
+    seeds = a["metrics"].seeds.get(SEED_RECIPE)  # absent where the profile trains one seed
     return {**a["finetune"], "seeds": seed_table(seeds, "validation") if seeds else None}
 
 
@@ -125,31 +125,26 @@ def results_facts(a: dict[str, Any]) -> dict[str, Any]:
     return {
         "headline": headline_rows(m),
         "seeds": {
-            CONFIGURATION_TITLES.get(name, name): seed_table(summary, "test")
-            for name, summary in m.get("seeds", {}).items()
+            CONFIGURATION_TITLES.get(name, name): seed_table(summary, "test") for name, summary in m.seeds.items()
         },
-        "gain": m.get("search_gain"),
-        "chosen": m.get("chosen"),
-        "chosen_validation": m["models"][analysed]["validation"],
-        "served": m.get("served_backend"),
-        "mcnemar": m["mcnemar"],
+        "gain": m.search_gain,
+        "chosen": m.chosen,
+        "chosen_validation": m.models[analysed]["validation"],
+        "served": m.served_backend,
+        "mcnemar": m.mcnemar,
         "analysed": analysed,
         "analysed_test": _test(a, analysed),
-        "calibration": m["calibration"],
+        "calibration": m.calibration,
     }
 
 
 def error_facts(a: dict[str, Any]) -> dict[str, Any]:
-    return {**a["analysis"], "analysed": _analysed(a)}
+    return {**dataclasses.asdict(a["analysis"]), "analysed": _analysed(a)}
 
 
 def ood_facts(a: dict[str, Any]) -> dict[str, Any]:
     """The hand-written out-of-domain set; its test-split row is the analysed model's, interval included."""
-    ood = a["analysis"].get("out_of_domain")
-    if ood is None:
-        raise ReportInputError(
-            "error_analysis/analysis.json has no out_of_domain section; run notebooks/06_error_analysis.ipynb again"
-        )
+    ood = a["analysis"].out_of_domain
     per_label = ood["per_label"].values()
     return {
         **ood,
@@ -209,7 +204,7 @@ def speed_facts(bench: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def reproducibility_facts(a: dict[str, Any]) -> dict[str, Any]:
-    env = a["metrics"].get("environment", {})
+    env = a["metrics"].environment
     wall = a["wall_seconds"]
     return {
         "environment": env,

@@ -3,32 +3,31 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from helpers.evaluation.names import ENSEMBLES, MODELS, SERVED
+from helpers.evaluation.results import EvaluationResults
 from helpers.reporting.templates import TEMPLATES, environment
 from helpers.reporting.titles import MODEL_TITLES
 
 README_MARKERS = ("<!-- headline-table:start -->", "<!-- headline-table:end -->")
 
 
-def headline_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+def headline_rows(metrics: EvaluationResults) -> list[dict[str, object]]:
     """Every model's test scores (the fine-tuned ones with the profile's seed); the analysed model is marked."""
-    chosen = metrics.get("chosen", {}).get("name")
     return [
-        {"title": MODEL_TITLES[model], "chosen": model == chosen, "test": metrics["models"][model]["test"]}
+        {"title": MODEL_TITLES[model], "chosen": model == metrics.chosen["name"], "test": metrics.models[model]["test"]}
         for model in (*MODELS, *ENSEMBLES, SERVED)
-        if model in metrics["models"]
+        if model in metrics.models
     ]
 
 
-def headline_table(metrics: dict[str, Any], templates: Path = TEMPLATES) -> str:
+def headline_table(metrics: EvaluationResults, templates: Path = TEMPLATES) -> str:
     """The headline table alone, as the report and the README show it."""
     text = environment(templates).get_template("sections/_headline_table.md.j2").render(headline=headline_rows(metrics))
     return text.strip()
 
 
-def update_readme(readme: Path, metrics: dict[str, Any]) -> None:
+def update_readme(readme: Path, metrics: EvaluationResults) -> None:
     """Replace the README's headline table (between its markers) with the one from `metrics`."""
     start, end = README_MARKERS
     text = readme.read_text(encoding="utf-8")

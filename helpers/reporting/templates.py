@@ -40,7 +40,7 @@ def reflow(text: str) -> str:
 
     Tables, headings, images and code keep their lines; runs of blank lines become one.
     """
-    blocks = [block for block in re.split(r"\n\s*\n", text) if block.strip()]
+    blocks = [block for block in _blocks(text) if block.strip()]
     out = []
     for block in blocks:
         lines = [line.strip() for line in block.strip("\n").split("\n")]
@@ -55,6 +55,24 @@ def reflow(text: str) -> str:
                 items[-1] += " " + line
         out.append("\n".join(items))
     return "\n\n".join(out) + "\n"
+
+
+def _blocks(text: str) -> list[str]:
+    """The text split at blank lines, except inside a fenced code block, which stays one block."""
+    parts = re.split(r"(\n\s*\n)", text)
+    blocks: list[str] = []
+    fenced = False
+    for index, part in enumerate(parts):
+        if index % 2:  # a separator: a paragraph break unless it falls inside a fence
+            if fenced:
+                blocks[-1] += part
+            continue
+        if fenced:
+            blocks[-1] += part
+        else:
+            blocks.append(part)
+        fenced ^= part.count("```") % 2 == 1
+    return blocks
 
 
 def render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:

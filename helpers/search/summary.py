@@ -11,9 +11,9 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import optuna
-import pandas as pd
 from optuna.visualization import matplotlib as ovm
 
+from helpers.metrics import mean_sd
 from helpers.profiles import Profile
 from helpers.search.study import DIRECTION, FINISHED, OBJECTIVE, SCHEDULE_STEP, search_space_description
 from helpers.training.finetune import SELECTION_METRIC
@@ -79,8 +79,7 @@ def subset_versus_full(
                 "trial": trial.number if trial else None,
                 "subset_rank": ranked.index(trial) + 1 if trial else None,
                 f"subset {OBJECTIVE}": trial.value if trial else None,
-                f"full {OBJECTIVE} mean": sum(scores) / len(scores),
-                f"full {OBJECTIVE} sd": float(pd.Series(scores).std()) if len(scores) > 1 else None,
+                **dict(zip((f"full {OBJECTIVE} mean", f"full {OBJECTIVE} sd"), mean_sd(scores), strict=True)),
                 "seeds": len(scores),
             }
         )

@@ -32,7 +32,7 @@ from datasets import DatasetDict
 from transformers import DataCollatorWithPadding, PreTrainedTokenizerBase, PrinterCallback, Trainer, TrainerCallback
 
 from helpers.hardware import best_device
-from helpers.metrics import classification_scores
+from helpers.metrics import classification_scores, mean_sd
 from helpers.models.batching import batched_logits
 from helpers.models.building import build_model
 from helpers.models.folder import load_model_folder
@@ -278,9 +278,9 @@ def comparison_table(
         own = scores[scores["configuration"] == name]
         for split in ("validation", "test"):
             for metric in ("accuracy", "f1_macro"):
-                values = own.loc[own["split"] == split, metric]
-                row[f"{split} {metric} mean"] = values.mean()
-                row[f"{split} {metric} sd"] = values.std()
+                row[f"{split} {metric} mean"], row[f"{split} {metric} sd"] = mean_sd(
+                    own.loc[own["split"] == split, metric]
+                )
         rows.append(row)
     return pd.DataFrame(rows).set_index("configuration")
 

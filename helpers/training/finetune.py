@@ -37,7 +37,7 @@ from transformers import (
 from transformers.trainer_utils import get_last_checkpoint
 
 from helpers.hardware import best_device, machine_info, resolve_mixed_precision
-from helpers.metrics import HEADLINE, trainer_metrics
+from helpers.metrics import HEADLINE, format_mean_sd, mean_sd, trainer_metrics
 from helpers.models.building import build_model
 from helpers.models.methods import LORA_SETTINGS, apply_method, parameter_counts, save_base_record
 from helpers.notebook import show_progress
@@ -384,7 +384,7 @@ def train_seeds(
 
 
 def seed_table(results: Sequence[TrainingResult]) -> pd.DataFrame:
-    """Each seed's best validation scores, then their mean and sample standard deviation over the seeds."""
+    """Each seed's best validation scores, then their mean and (with two seeds or more) sample standard deviation."""
     rows = pd.DataFrame(
         {
             f"seed {result.seed}": {
@@ -395,13 +395,19 @@ def seed_table(results: Sequence[TrainingResult]) -> pd.DataFrame:
             for result in results
         }
     ).T
-    return pd.concat([rows, rows.agg(["mean", "std"])]).round(4)
+    spread = {column: mean_sd(rows[column]) for column in rows}
+    summary = {"mean": {column: mean for column, (mean, _) in spread.items()}}
+    if len(results) > 1:  # one seed has no spread: no sd row rather than a row of blanks
+        summary["sd"] = {column: sd for column, (_, sd) in spread.items()}
+    return pd.concat([rows, pd.DataFrame(summary).T]).round(4)
 
 
-def mean_sd(validations: Sequence[dict[str, float]]) -> dict[str, str]:
-    """The headline metrics and loss over seeds, as "mean ± sample standard deviation"."""
-    frame = pd.DataFrame(list(validations))[[*HEADLINE, "loss"]]
-    return {metric: f"{frame[metric].mean():.4f} ± {frame[metric].std():.4f}" for metric in frame}
+def validation_mean_sd(validations: Sequence[dict[str, float]]) -> dict[str, str]:
+    """The headline metrics and loss over seeds, as "mean ± sample standard deviation" (the mean alone for one)."""
+    return {
+        metric: format_mean_sd(*mean_sd([validation[metric] for validation in validations]))
+        for metric in (*HEADLINE, "loss")
+    }
 
 
 def _train(
