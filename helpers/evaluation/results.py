@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
-from helpers.paths import run_dir
+from helpers.paths import runs_root
 
 
 class ResultsFileError(ValueError):
@@ -53,7 +53,7 @@ class _Results:
     @classmethod
     def load_run(cls, profile_name: str) -> Self:
         """The file of a profile's run, under `$EMOTION_RUNS_DIR` (default runs/)."""
-        return cls.load(run_dir(profile_name, cls.FOLDER) / cls.FILE)
+        return cls.load(runs_root() / profile_name / cls.FOLDER / cls.FILE)
 
 
 @dataclasses.dataclass(frozen=True)
