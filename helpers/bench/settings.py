@@ -58,10 +58,6 @@ BF16_RECIPES = (
 """Timed beside `project` and `project_one_thread` only on CPUs with native bf16: elsewhere it is emulated."""
 
 
-PRECISIONS = {"float32": "no", "bf16": "bf16"}
-"""The two training precisions the bench compares, by name: the profile's `mixed_precision` for each."""
-
-
 @dataclass(frozen=True)
 class TrainingPlan:
     """A model to time, for how many rounds, and whether with the ablations (costly on big models)."""
@@ -69,10 +65,6 @@ class TrainingPlan:
     model: str
     rounds: int
     ablations: bool
-
-
-PRECISIONS = {"float32": "no", "bf16": "bf16"}
-"""The two training precisions the bench compares, by name: the profile's `mixed_precision` for each."""
 
 
 @dataclass(frozen=True)
@@ -88,10 +80,6 @@ class ExperimentPlan:
     rounds: int = 2  # rounds of (one at a time, parallel), the order flipped every other round
 
 
-PRECISIONS = {"float32": "no", "bf16": "bf16"}
-"""The two training precisions the bench compares, by name: the profile's `mixed_precision` for each."""
-
-
 @dataclass(frozen=True)
 class PrecisionPlan:
     """The accuracy half of bf16 against float32: a search trial's configuration, trained with a few seeds."""
@@ -100,10 +88,6 @@ class PrecisionPlan:
     batch_size: int
     epochs: int
     seeds: int = 2
-
-
-PRECISIONS = {"float32": "no", "bf16": "bf16"}
-"""The two training precisions the bench compares, by name: the profile's `mixed_precision` for each."""
 
 
 @dataclass(frozen=True)
