@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from datasets import DatasetDict
 from filelock import FileLock
-from transformers import AutoConfig, TrainerCallback
+from transformers import AutoConfig, DataCollatorWithPadding, Trainer, TrainerCallback
 
 from helpers import LABEL_NAMES
 from helpers.models.building import build_model, load_tokenizer
 from helpers.profiles import resolve_profile
+from helpers.training.evaluation_precision import EVALUATION_PRECISION, Float32EvaluationTrainer
 from helpers.training.finetune import (
     RunMismatchError,
     load_training_result,
     tokenize_splits,
     train_classifier,
+    training_arguments,
     training_identity,
 )
 from helpers.training.identity import fingerprint
@@ -160,3 +164,31 @@ def test_run_from_before_fingerprints_is_never_loaded(cfg, tokenizer, tokenized:
     result = train_classifier(cfg, tokenized, tokenizer, folder, epochs=1)
     assert load_training_result(folder)["fingerprint"] == result.fingerprint
     assert (folder.with_name("run.previous") / "run_config.json").is_file()  # kept beside, never mixed in
+
+
+def _validation_logits(trainer_class, precision: str, cfg, tokenizer, tokenized: DatasetDict, tmp_path: Path):
+    """The validation logits of one fixed, freshly built model, scored by `trainer_class` set up to train in
+    `precision`."""
+    profile = dataclasses.replace(cfg, mixed_precision=precision)
+    args = training_arguments(profile, tmp_path / precision, 1e-3, 16, 1, keep_model=False)
+    trainer = trainer_class(
+        model=build_model(profile, vocab_size=len(tokenizer)),
+        args=args,
+        data_collator=DataCollatorWithPadding(tokenizer),
+        eval_dataset=tokenized["validation"],
+        processing_class=tokenizer,
+    )
+    return trainer.predict(tokenized["validation"]).predictions
+
+
+def test_validation_scores_are_float32_whatever_the_training_precision(cfg, tokenizer, tokenized, tmp_path) -> None:
+    float32 = _validation_logits(Trainer, "no", cfg, tokenizer, tokenized, tmp_path)
+    plain_bf16 = _validation_logits(Trainer, "bf16", cfg, tokenizer, tokenized, tmp_path)
+    ours_bf16 = _validation_logits(Float32EvaluationTrainer, "bf16", cfg, tokenizer, tokenized, tmp_path)
+    assert np.abs(plain_bf16 - float32).max() > 1e-4, "a plain Trainer under bf16 should score in bf16 here"
+    np.testing.assert_allclose(ours_bf16, float32, rtol=0, atol=1e-6)
+
+
+def test_evaluation_precision_is_part_of_a_run(cfg, tokenizer, tokenized: DatasetDict) -> None:
+    identity = training_identity(cfg, tokenized, tokenizer, {"learning_rate": 1e-3, "batch_size": 16, "epochs": 1})
+    assert identity["settings"]["evaluation_precision"] == EVALUATION_PRECISION == "float32"

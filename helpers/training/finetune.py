@@ -30,7 +30,6 @@ from transformers import (
     DataCollatorWithPadding,
     PreTrainedTokenizerBase,
     PrinterCallback,
-    Trainer,
     TrainerCallback,
     TrainingArguments,
 )
@@ -43,6 +42,7 @@ from helpers.models.methods import LORA_SETTINGS, apply_method, parameter_counts
 from helpers.notebook import show_progress
 from helpers.paths import run_dir
 from helpers.profiles import Profile
+from helpers.training.evaluation_precision import EVALUATION_PRECISION, Float32EvaluationTrainer
 from helpers.training.identity import data_hashes, differences, fingerprint, tokenizer_identity
 from helpers.training.workers import run_jobs
 
@@ -183,10 +183,11 @@ class RunMismatchError(ValueError):
 def training_identity(
     profile: Profile, tokenized: DatasetDict, tokenizer: PreTrainedTokenizerBase, hyperparameters: dict[str, Any]
 ) -> dict[str, Any]:
-    """Everything that defines a training run: model, tokenizer, data content, settings, seed, and the device
-    kind and precision it trains in (a run resumed on a GPU in bf16 is not the CPU's float32 run). A run in
-    several processes records how many: each shuffles and drops out on its own share of the batch, so its
-    numbers differ from one process's (left out for one, so single-process fingerprints stay as they were). The
+    """Everything that defines a training run: model, tokenizer, data content, settings, seed, the device kind
+    and precision it trains in (a run resumed on a GPU in bf16 is not the CPU's float32 run), and the precision
+    its validation scores, which choose its best epoch, are computed in. A run in several processes records how
+    many: each shuffles and drops out on its own share of the batch, so its numbers differ from one process's
+    (left out for one, so single-process fingerprints stay as they were). The
     training method and its LoRA settings enter only when they apply: a full fine-tune's fingerprint is the one it
     had before there were other methods."""
     ignored = (*NOT_TRAINING, *(LORA_SETTINGS if profile.method != "lora" else ()))
@@ -196,6 +197,7 @@ def training_identity(
     device = best_device()
     settings["device"] = torch.device(device).type
     settings["precision"] = resolve_mixed_precision(profile.mixed_precision, device)
+    settings["evaluation_precision"] = EVALUATION_PRECISION  # validation scores choose the best epoch
     if processes() > 1:
         settings["processes"] = processes()
     return {
@@ -429,7 +431,7 @@ def _train(
     if keep_model and args.should_save and profile.method == "lora":  # an adapter is saved without its base
         save_base_record(model, profile, work / "model")
     model = apply_method(model, profile)
-    trainer = Trainer(
+    trainer = Float32EvaluationTrainer(
         model=model,
         args=args,
         data_collator=DataCollatorWithPadding(tokenizer),
