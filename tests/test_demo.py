@@ -17,6 +17,7 @@ import yaml
 from playwright.sync_api import Page, expect, sync_playwright
 
 from helpers import LABEL_NAMES
+from helpers.paths import run_dir
 from helpers.reporting.modelcard import write_model_card
 from helpers.serving.backends import save_backend_decision
 from helpers.serving.cli import main as predict_main
@@ -32,6 +33,7 @@ from helpers.serving.demo import (
     resolve_model,
 )
 from helpers.serving.explain import SEED_REPORT_SENTENCES
+from helpers.serving.served import SERVED_RECORD, record_served_model, served_model_folder
 
 REPO = Path(__file__).resolve().parents[1]
 SCREENSHOTS = REPO / "runs" / "screenshots"
@@ -70,6 +72,25 @@ def test_newest_run_is_found_by_its_config(scratch_runs: Path) -> None:
     os.utime(old, (3_000, 3_000))  # a load added onnx-cache/ to the old folder: still older
     assert newest_model() == new
     assert resolve_model() == new
+
+
+def test_the_served_model_comes_before_the_newest_tuned_one(scratch_runs: Path, tmp_path: Path) -> None:
+    served = make_run(scratch_runs, "cpu", 1_000).parent.parent / "tuned-seed43" / "model"
+    served.mkdir(parents=True)
+    (served / "config.json").write_text("{}")
+    newer_tuned = make_run(scratch_runs, "smoke", 2_000)
+    assert newest_model() == newer_tuned  # no run was evaluated yet
+    record = record_served_model(run_dir("cpu", "evaluation"), served, "finetune_tuned_seed43", "ensemble_tuned")
+    assert json.loads(record.read_text())["folder"] == "tuned-seed43/model"
+    assert newest_model() == served and resolve_model() == served
+    assert resolve_model(scratch_runs / "cpu") == served  # a run folder stands for the model it serves
+    assert resolve_model(newer_tuned) == newer_tuned  # a model folder stands for itself
+    copied = tmp_path / "copied"
+    shutil.copytree(scratch_runs / "cpu", copied)
+    assert served_model_folder(copied) == copied / "tuned-seed43" / "model"  # the record survives a move
+    (scratch_runs / "cpu" / "evaluation" / SERVED_RECORD).write_text("{not json")
+    with pytest.raises(ValueError, match="served_model.json"):
+        newest_model()
 
 
 def test_model_choice_order(scratch_runs: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

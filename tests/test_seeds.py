@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from datasets import DatasetDict
 
-from helpers.evaluation.selection import choose_model, ensemble_probabilities
+from helpers.evaluation.selection import choose_model, ensemble_probabilities, paired_standard_error, served_model
 from helpers.evaluation.statistics import seed_and_sample_bootstrap
 from helpers.models.building import load_tokenizer
 from helpers.profiles import resolve_profile
@@ -48,11 +48,63 @@ def test_the_cores_are_shared_among_the_jobs_that_run_together(jobs, workers, co
     assert threads_per_job(jobs, workers, cores) == expected
 
 
-def test_the_analysed_model_is_the_best_on_validation_first_listed_on_a_tie() -> None:
-    validation = {"a": {"f1_weighted": 0.90}, "b": {"f1_weighted": 0.93}, "c": {"f1_weighted": 0.93}}
-    assert choose_model(validation, ["a", "b", "c"], "f1_weighted") == "b"
-    assert choose_model(validation, ["c", "b", "a"], "f1_weighted") == "c"
-    assert choose_model(validation, ["a"], "f1_weighted") == "a"
+def _predictions_right_on(labels: np.ndarray, right: int) -> np.ndarray:
+    """Predictions that are right on the first `right` texts and wrong (the next emotion) on the rest."""
+    predictions = (labels + 1) % 6
+    predictions[:right] = labels[:right]
+    return predictions
+
+
+@pytest.fixture
+def validation_labels() -> np.ndarray:
+    return np.random.default_rng(0).integers(0, 6, 600)
+
+
+@pytest.mark.parametrize("metric", ["accuracy", "f1_weighted"])
+def test_a_costlier_model_is_chosen_only_beyond_one_standard_error(validation_labels, metric) -> None:
+    single = _predictions_right_on(validation_labels, 540)
+    predictions = {"single": single, "other_single": _predictions_right_on(validation_labels, 530)}
+    costs = {"single": 1, "other_single": 1, "ensemble": 3}
+
+    # the ensemble disagrees with the single model on 41 texts and is right on one more of them: a gain of one text
+    ensemble = single.copy()
+    ensemble[520:540] = (validation_labels[520:540] + 2) % 6
+    ensemble[540:561] = validation_labels[540:561]
+    by_one_text = {**predictions, "ensemble": ensemble}
+    chosen = choose_model(validation_labels, by_one_text, costs, metric, resamples=200, seed=0)
+    assert chosen["name"] == "single" and chosen["cost"] == 1
+    (comparison,) = chosen["comparisons"]
+    assert comparison["candidate"] == "ensemble" and comparison["against"] == "single"
+    assert 0 < comparison["gain"] < comparison["standard_error"] and not comparison["adopted"]
+
+    by_far = {**predictions, "ensemble": _predictions_right_on(validation_labels, 580)}
+    chosen = choose_model(validation_labels, by_far, costs, metric, resamples=200, seed=0)
+    assert chosen["name"] == "ensemble" and chosen["comparisons"][0]["adopted"]
+    assert chosen["validation_score"] == chosen["candidates"]["ensemble"]["validation_score"]
+
+
+def test_among_equal_costs_the_best_wins_first_listed_on_a_tie(validation_labels) -> None:
+    worse, better = (_predictions_right_on(validation_labels, right) for right in (500, 541))
+    predictions = {"a": worse, "b": better, "c": better.copy()}
+    chosen = choose_model(validation_labels, predictions, dict.fromkeys(predictions, 1), "f1_weighted", 50, 0)
+    assert chosen["name"] == "b" and chosen["comparisons"] == []
+    reordered = {"c": better, "b": better.copy(), "a": worse}
+    assert choose_model(validation_labels, reordered, dict.fromkeys(reordered, 1), "f1_weighted", 50, 0)["name"] == "c"
+
+
+def test_the_standard_error_grows_with_the_texts_the_models_disagree_on(validation_labels) -> None:
+    a = _predictions_right_on(validation_labels, 540)
+    close, far = _predictions_right_on(validation_labels, 545), (a + 2) % 6
+    far[:300] = validation_labels[:300]
+    near = paired_standard_error(validation_labels, close, a, "accuracy", 300, 0)
+    assert near == pytest.approx(np.sqrt(5 / 600 * (1 - 5 / 600) / 600), rel=0.3)  # 5 texts differ, one way
+    assert paired_standard_error(validation_labels, far, a, "accuracy", 300, 0) > 3 * near
+
+
+def test_an_ensemble_is_served_as_its_best_member_a_single_model_as_itself() -> None:
+    scores = {"m42": 0.91, "m43": 0.93, "m44": 0.93}
+    assert served_model("ensemble", ["m42", "m43", "m44"], scores) == "m43"
+    assert served_model("m42", ["m42"], scores) == "m42"
 
 
 def test_an_ensemble_averages_its_members_probabilities() -> None:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.stats import bootstrap
 from tqdm.auto import tqdm
 
 from helpers.baselines.fitted import load_baseline
 from helpers.baselines.frozen_encoder import encoder_embeddings
 from helpers.evaluation.names import MODELS, TRAINED_FOLDERS
 from helpers.hardware import best_device
+from helpers.metrics import HEADLINE_METRICS
 from helpers.models.batching import batched_logits
 from helpers.models.building import build_model
 from helpers.models.folder import load_model_folder
@@ -62,10 +63,74 @@ def ensemble_probabilities(
     }
 
 
-def choose_model(validation_scores: dict[str, dict[str, float]], candidates: Sequence[str], metric: str) -> str:
-    """The candidate with the best validation `metric` (ties: the first listed): the model notebooks 05 and 06
-    analyse. Only validation scores are passed in, so the test split cannot take part in the choice."""
-    return max(candidates, key=lambda name: (validation_scores[name][metric], -list(candidates).index(name)))
+def paired_standard_error(
+    labels: np.ndarray, predictions_a: np.ndarray, predictions_b: np.ndarray, metric: str, resamples: int, seed: int
+) -> float:
+    """The bootstrap standard error of `metric(a) - metric(b)` over resampled texts, the same texts for both
+    models (they are scored on one split, so their errors are paired)."""
+    score = HEADLINE_METRICS[metric]
+    result = bootstrap(
+        (np.arange(len(labels)),),
+        lambda rows: score(labels[rows], predictions_a[rows]) - score(labels[rows], predictions_b[rows]),
+        n_resamples=resamples,
+        method="percentile",
+        vectorized=False,
+        random_state=np.random.default_rng(seed),
+    )
+    return float(result.standard_error)
+
+
+def choose_model(
+    labels: np.ndarray,
+    predictions: dict[str, np.ndarray],
+    costs: dict[str, int],
+    metric: str,
+    resamples: int,
+    seed: int,
+) -> dict[str, Any]:
+    """The model notebooks 05 and 06 analyse, from validation `labels` and `predictions` only.
+
+    The best `metric` among the cheapest candidates (cost: forward passes per text) is the start; a costlier
+    candidate, the best of its cost, replaces it only if it wins by more than one paired bootstrap standard
+    error of the difference. A gain inside that noise is not worth paying for twice or three times the compute,
+    and a choice by a few texts would be decided by which texts the validation split happens to hold. Ties at
+    one cost go to the first listed.
+    """
+    names = list(predictions)
+    score = {name: HEADLINE_METRICS[metric](labels, predictions[name]) for name in names}
+    by_cost: dict[int, list[str]] = {}
+    for name in names:
+        by_cost.setdefault(costs[name], []).append(name)
+    best_of = {cost: max(group, key=lambda n: (score[n], -names.index(n))) for cost, group in by_cost.items()}
+    tiers = sorted(best_of)
+    chosen = best_of[tiers[0]]
+    comparisons = []
+    for cost in tiers[1:]:
+        challenger = best_of[cost]
+        gain = score[challenger] - score[chosen]
+        error = paired_standard_error(labels, predictions[challenger], predictions[chosen], metric, resamples, seed)
+        adopted = gain > error
+        comparisons.append(
+            {"candidate": challenger, "against": chosen, "gain": gain, "standard_error": error, "adopted": adopted}
+        )
+        chosen = challenger if adopted else chosen
+    return {
+        "name": chosen,
+        "metric": metric,
+        "validation_score": score[chosen],
+        "cost": costs[chosen],
+        "candidates": {name: {"validation_score": score[name], "cost": costs[name]} for name in names},
+        "comparisons": comparisons,
+        "resamples": resamples,
+    }
+
+
+def served_model(chosen: str, members: list[str], validation_scores: dict[str, float]) -> str:
+    """The one model folder the demo and the command line serve for the chosen model: the model itself, or for
+    an ensemble (which would need every member per text) its member with the best validation score."""
+    if len(members) == 1:
+        return members[0]
+    return max(members, key=lambda name: (validation_scores[name], -members.index(name)))
 
 
 def model_probabilities(

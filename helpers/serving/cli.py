@@ -1,7 +1,7 @@
 """`emotion-predict`: name the emotion of one text, or of a CSV column written to a new CSV.
 
-emotion-predict runs/cpu/tuned/model "i feel like dancing" --top-k 3
-emotion-predict runs/cpu/tuned/model --csv tweets.csv --column text --output tweets_emotions.csv
+emotion-predict runs/cpu "i feel like dancing" --top-k 3
+emotion-predict runs/cpu --csv tweets.csv --column text --output tweets_emotions.csv
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from helpers.data.loading import EmotionDataError, read_csv
 from helpers.models.folder import ModelFolderError
 from helpers.serving.backends import BACKENDS
 from helpers.serving.classifier import EmotionClassifier
+from helpers.serving.served import served_model_folder
 
 SMOKE_SHAPE = (32, 2)
 """(hidden_size, num_hidden_layers) of the smoke profile's BERT, as `helpers.models.building.build_model` makes it."""
@@ -32,7 +33,11 @@ class UsageError(ValueError):
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="emotion-predict", description=__doc__.split("\n\n")[0])
-    parser.add_argument("model", type=Path, help="a saved model or LoRA adapter folder (e.g. runs/cpu/tuned/model)")
+    parser.add_argument(
+        "model",
+        type=Path,
+        help="a saved model or LoRA adapter folder, or a run folder (e.g. runs/cpu) for the model it serves",
+    )
     parser.add_argument(
         "--base",
         help="for a LoRA adapter folder: its base model (a folder or hub id), where the one it names is elsewhere",
@@ -149,7 +154,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             header, rows, texts = read_column(args.csv, args.column, output_columns(args.top_k))
         elif not args.text.strip():
             raise UsageError("the text to classify is empty or only white space")
-        classifier = EmotionClassifier.from_folder(args.model, backend=args.backend, base=args.base)
+        classifier = EmotionClassifier.from_folder(
+            served_model_folder(args.model), backend=args.backend, base=args.base
+        )
         if is_random_smoke_model(classifier.model.config):
             print(
                 f"emotion-predict: warning: {args.model} is the smoke profile's tiny randomly initialised model; "

@@ -35,6 +35,7 @@ from helpers.serving.backends import BACKEND_DECISION
 from helpers.serving.classifier import EmotionClassifier
 from helpers.serving.cli import UsageError, is_random_smoke_model, output_columns, read_column, write_predictions
 from helpers.serving.explain import SEED_REPORT_SENTENCES, occlusion_importance
+from helpers.serving.served import newest_served_model, served_model_folder
 
 MODEL_ENV = "EMOTION_MODEL"
 """A model folder to serve when none is given on the command line (a Space sets it, or ships `model/`)."""
@@ -57,28 +58,34 @@ class NoModelError(FileNotFoundError):
 
 
 def newest_model() -> Path | None:
-    """The tuned model of the newest run under `runs_root()`, or None.
+    """The model the newest evaluated run serves (chosen on validation by notebook 05), else the tuned model of
+    the newest run under `runs_root()`, or None.
 
-    Runs are ordered by their config.json's modification time: loading a folder adds `onnx-cache/` to it,
-    which would make the folder itself look new.
+    Runs without a served-model record are ordered by their config.json's modification time: loading a folder
+    adds `onnx-cache/` to it, which would make the folder itself look new.
     """
+    served = newest_served_model()
+    if served is not None:
+        return served
     folders = [path for path in runs_root().glob("*/tuned/model") if (path / "config.json").is_file()]
     return max(folders, key=lambda path: (path / "config.json").stat().st_mtime, default=None)
 
 
 def no_model_message() -> str:
     return (
-        f"no trained model found under {runs_root()}/*/tuned/model. Train one with "
+        f"no trained model found under {runs_root()} (neither a model chosen by notebook 05 nor */tuned/model). "
+        "Train one with "
         "`make report PROFILE=cpu` (or `PROFILE=smoke` for a tiny random one in a minute), or serve a model "
         f"folder you have: `make demo MODEL=path/to/model` (or set ${MODEL_ENV})."
     )
 
 
 def resolve_model(explicit: str | Path | None = None) -> Path:
-    """The folder to serve: `explicit`, else $EMOTION_MODEL, else the newest run's tuned model."""
+    """The folder to serve: `explicit`, else $EMOTION_MODEL (a run folder standing for the model it serves),
+    else the newest run's served model."""
     chosen = explicit or os.environ.get(MODEL_ENV)
     if chosen:
-        return Path(chosen).expanduser()
+        return served_model_folder(Path(chosen).expanduser())
     found = newest_model()
     if found is None:
         raise NoModelError(no_model_message())
@@ -353,7 +360,10 @@ def build_app(model: DemoModel) -> gr.Blocks:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="emotion-demo", description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "model", nargs="?", help=f"a model folder (default: ${MODEL_ENV}, else the newest runs/*/tuned/model)"
+        "model",
+        nargs="?",
+        help=f"a model folder, or a run folder such as runs/cpu for the model it serves (default: ${MODEL_ENV}, "
+        "else the newest run's served model)",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: localhost only)")
     parser.add_argument("--port", type=int, default=7860, help="port to listen on (default: 7860)")

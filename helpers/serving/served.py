@@ -1,0 +1,60 @@
+"""Which model folder a run serves: the one notebook 05 chose on validation, recorded beside its scores.
+
+The demo and the command line serve one model folder. Notebook 05 records which folder stands for its chosen
+model (`evaluation.selection.served_model`), so that what people use is what the report analyses, or the
+report says which member of an ensemble is served instead. A run folder (`runs/cpu`) given where a model
+folder is expected stands for the model it serves.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from helpers.paths import runs_root
+
+SERVED_RECORD = "served_model.json"
+"""Written by notebook 05 into `runs/<profile>/evaluation/`."""
+
+
+def record_served_model(evaluation_dir: Path, model_folder: Path, name: str, chosen: str) -> Path:
+    """Write which model folder the run serves (`name`, standing for the `chosen` model). The folder is kept
+    relative to the run folder, so a run copied elsewhere (Google Drive, another checkout) still finds it."""
+    run_folder = evaluation_dir.parent
+    record = {
+        "model": name,
+        "chosen": chosen,
+        "folder": Path(model_folder).resolve().relative_to(run_folder.resolve()).as_posix(),
+    }
+    path = evaluation_dir / SERVED_RECORD
+    path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def read_served_record(run_folder: Path) -> dict[str, Any] | None:
+    """The served-model record of a run folder, or None where its notebook 05 has not run."""
+    path = Path(run_folder) / "evaluation" / SERVED_RECORD
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        return {**record, "path": Path(run_folder) / record["folder"]}
+    except (json.JSONDecodeError, KeyError, TypeError) as error:
+        raise ValueError(f"{path}: not a served-model record ({error}); re-run notebook 05") from error
+
+
+def served_model_folder(path: Path) -> Path:
+    """`path` itself for a model folder; for a run folder (one with a served-model record), the model it serves."""
+    record = read_served_record(path)
+    return path if record is None else record["path"]
+
+
+def newest_served_model() -> Path | None:
+    """The served model of the run under `runs_root()` whose notebook 05 ran last, or None."""
+    records = sorted(runs_root().glob(f"*/evaluation/{SERVED_RECORD}"), key=lambda path: path.stat().st_mtime)
+    for record in reversed(records):
+        folder = served_model_folder(record.parent.parent)
+        if (folder / "config.json").is_file() or (folder / "adapter_config.json").is_file():
+            return folder
+    return None
