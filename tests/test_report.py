@@ -38,8 +38,9 @@ from helpers.reporting.filters import f4, pct
 from helpers.reporting.pages import publish_notebooks
 from helpers.reporting.pdf import print_pdf
 from helpers.reporting.templates import environment, reflow
-from helpers.reporting.titles import MODEL_TITLES
+from helpers.reporting.titles import MODEL_TITLES, model_title
 from helpers.serving.backends import BACKENDS
+from helpers.serving.served import served_model_folder
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("0*.ipynb"))
 
@@ -104,8 +105,8 @@ def test_headline_numbers_equal_the_metrics_json(report: dict[str, Path]) -> Non
     metrics = json.loads(report["metrics"].read_text())
     assert {*MODELS, *ENSEMBLES, SERVED} <= set(metrics["models"])  # and every other seed of the fine-tuned ones
     chosen = metrics["chosen"]["name"]
-    for model in (*MODELS, *ENSEMBLES, SERVED):
-        title = MODEL_TITLES[model] + (" **(chosen on validation)**" if model == chosen else "")
+    for model in dict.fromkeys((*MODELS, *ENSEMBLES, chosen, SERVED)):  # the chosen one whatever its seed
+        title = model_title(model) + (" **(chosen on validation)**" if model == chosen else "")
         row = next(line for line in text.split("\n") if line.startswith(f"| {title} | ") and "[" in line)
         shown = [float(cell.split(" [")[0]) for cell in row.strip("| ").split(" | ")[1:]]
         test = metrics["models"][model]["test"]
@@ -243,15 +244,21 @@ def test_the_newest_benchmark_of_the_profile_wins(tmp_path: Path) -> None:
 
 def test_smoke_run_left_the_expected_artifacts(smoke_run: Path) -> None:
     for path in ("data/audit.json", "baselines/validation.json", "hpo/study.db", "evaluation/test_predictions.csv",
-                 "tuned/model/README.md", "tuned/model/backend.json", "error_analysis/analysis.json"):  # fmt: skip
+                 "evaluation/choices.json", "error_analysis/analysis.json"):  # fmt: skip
         assert (smoke_run / path).is_file(), path
-    decision = json.loads((smoke_run / "tuned/model/backend.json").read_text())
-    served = json.loads((smoke_run / "evaluation/metrics.json").read_text())["served_backend"]
-    assert decision == served and decision["split"] == "validation" and decision["backend"] in BACKENDS
-    card = (smoke_run / "tuned/model/README.md").read_text()
+    metrics = json.loads((smoke_run / "evaluation/metrics.json").read_text())
+    choices = json.loads((smoke_run / "evaluation/choices.json").read_text())
+    assert choices["chosen"] == metrics["chosen"] and choices["served_backend"] == metrics["served_backend"]
+    served_dir = served_model_folder(smoke_run)  # what the demo and the command line load for this run
+    chosen = metrics["chosen"]
+    served_run = Path(chosen["folders"][chosen["members"].index(chosen["served"])])
+    assert served_dir.parent.name == served_run.name and served_dir.name == "model"
+    decision = json.loads((served_dir / "backend.json").read_text())
+    assert decision == metrics["served_backend"] and decision["split"] == "validation" and decision["backend"] in BACKENDS
+    card = (served_dir / "README.md").read_text()
     assert card.startswith("---\n") and "model-index" in card and "dair-ai/emotion" in card
     assert f"served as `{decision['backend']}`" in card and "decided on the validation split" in card
-    rows = json.loads((smoke_run / "evaluation/metrics.json").read_text())["runs"]["finetune_tuned"]["rows"]
+    rows = metrics["runs"][metrics["chosen"]["served"]]["rows"]
     assert f"{rows['train']:,} training texts" in card and "% of the training texts" in card
 
 

@@ -20,8 +20,9 @@ MODELS = (*BASELINES, SEED_RECIPE, TUNED)
 TRAINED_FOLDERS = {SEED_RECIPE: "finetune", TUNED: "tuned"}
 """The two fine-tuned configurations and the run folder of their profile-seed run (other seeds: `<folder>-seed<n>`)."""
 
-SERVED = "finetune_tuned_served"
-"""The tuned model as `EmotionClassifier.from_folder` serves it: on the back end chosen on validation."""
+SERVED = "served"
+"""The model the demo and the command line serve for the chosen one, as `EmotionClassifier.from_folder` serves it:
+on the back end chosen on validation."""
 
 ENSEMBLES = {"ensemble_seed_recipe": SEED_RECIPE, "ensemble_tuned": TUNED}
 """Each configuration's seeds as one model: their class probabilities averaged."""

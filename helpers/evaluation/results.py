@@ -68,7 +68,8 @@ class EvaluationResults(_Results):
     models: dict[str, dict[str, Any]]
     """model name (`helpers.evaluation.names`) -> {"validation": scores, "test": scores with "ci95" intervals}"""
     chosen: dict[str, Any]
-    """`selection.choose_model`: name, rule, candidates, members and their folders and fingerprints"""
+    """`selection.choose_model` (name, metric, validation score, cost, candidates, comparisons), with the chosen
+    model's members, their folders and fingerprints, and the model served for it"""
     seeds: dict[str, Any]
     """configuration -> `statistics.seed_summary`: each seed, mean and sd (None with one seed)"""
     search_gain: dict[str, Any]
@@ -102,3 +103,16 @@ class AnalysisResults(_Results):
     seed_examples: list[dict[str, Any]]
     occlusion: list[dict[str, Any]]
     out_of_domain: dict[str, Any]
+
+
+CHOICES_FILE = "choices.json"
+"""Notebook 05's choices, written before it computes its first test score."""
+
+
+def save_choices(folder: Path, **choices: Any) -> Path:
+    """Write every choice notebook 05 makes on validation (the model, the one served, its back end, the
+    temperature) before any test score exists, so that the file records them as they were made; `metrics.json`
+    repeats them beside the test scores."""
+    path = folder / CHOICES_FILE
+    path.write_text(json.dumps(choices, indent=2) + "\n", encoding="utf-8")
+    return path

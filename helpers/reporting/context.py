@@ -15,7 +15,7 @@ from helpers.paths import PROJECT_ROOT, runs_root
 from helpers.profiles import FULL_FINE_TUNING
 from helpers.reporting.pages import NotebookPages
 from helpers.reporting.readme import headline_rows
-from helpers.reporting.titles import CONFIGURATION_TITLES, METRIC_NAMES, MODEL_TITLES, PRECISION_NAMES
+from helpers.reporting.titles import CONFIGURATION_TITLES, METRIC_NAMES, MODEL_TITLES, PRECISION_NAMES, model_title
 
 # The context: one function per section ------------------------------------------------------------------------
 
@@ -129,7 +129,10 @@ def results_facts(a: dict[str, Any]) -> dict[str, Any]:
         },
         "gain": m.search_gain,
         "chosen": m.chosen,
+        "chosen_title": model_title(analysed),
         "chosen_validation": m.models[analysed]["validation"],
+        "served_model": m.chosen["served"],
+        "served_title": model_title(m.chosen["served"]),
         "served": m.served_backend,
         "mcnemar": m.mcnemar,
         "analysed": analysed,

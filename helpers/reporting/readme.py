@@ -7,16 +7,21 @@ from pathlib import Path
 from helpers.evaluation.names import ENSEMBLES, MODELS, SERVED
 from helpers.evaluation.results import EvaluationResults
 from helpers.reporting.templates import TEMPLATES, environment
-from helpers.reporting.titles import MODEL_TITLES
+from helpers.reporting.titles import model_title
 
 README_MARKERS = ("<!-- headline-table:start -->", "<!-- headline-table:end -->")
 
 
 def headline_rows(metrics: EvaluationResults) -> list[dict[str, object]]:
-    """Every model's test scores (the fine-tuned ones with the profile's seed); the analysed model is marked."""
+    """Every model's test scores (the fine-tuned ones with the profile's seed, and the chosen model whatever its
+    seed), then the served model on its back end; the analysed model is marked."""
+    chosen = metrics.chosen["name"]
+    shown = [*MODELS, *ENSEMBLES]
+    if chosen not in shown:
+        shown.append(chosen)
     return [
-        {"title": MODEL_TITLES[model], "chosen": model == metrics.chosen["name"], "test": metrics.models[model]["test"]}
-        for model in (*MODELS, *ENSEMBLES, SERVED)
+        {"title": model_title(model), "chosen": model == chosen, "test": metrics.models[model]["test"]}
+        for model in (*shown, SERVED)
         if model in metrics.models
     ]
 
