@@ -20,6 +20,7 @@ from helpers.models.building import load_tokenizer
 from helpers.profiles import resolve_profile
 from helpers.search.study import (
     PruningCallback,
+    _claim,
     covering_trials,
     finished_trials,
     open_study,
@@ -204,3 +205,18 @@ def test_changed_data_starts_a_new_study(setting, tmp_path: Path, easy_data: Dat
     changed = tokenize_splits(DatasetDict({"train": easy_data["train"], "validation": relabelled}), tokenizer, 64)
     new = run_search(cfg, changed, tokenizer, tmp_path)
     assert new.study_name != old.study_name and len(new.trials) == 2
+
+
+def test_fewer_trials_asked_for_than_queued_runs_only_those_asked_for() -> None:
+    """Three covering trials queued, one asked for: one runs, then the worker stops with two still queued."""
+    study = optuna.create_study(direction="maximize")
+    for rate in (1e-5, 2e-5, 3e-5):
+        study.enqueue_trial({"learning_rate": rate})
+    ran = 0
+    while (action := _claim(study, 1)[0]) == "run":
+        study.optimize(lambda trial: trial.suggest_float("learning_rate", 1e-6, 1e-4), n_trials=1)
+        ran += 1
+        assert ran <= 3
+    assert action == "stop"
+    assert ran == 1
+    assert [trial.state for trial in study.get_trials()].count(TrialState.WAITING) == 2
