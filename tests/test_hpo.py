@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
+import signal
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -20,6 +23,7 @@ from helpers.models.building import load_tokenizer
 from helpers.profiles import resolve_profile
 from helpers.search.study import (
     PruningCallback,
+    _claim,
     covering_trials,
     finished_trials,
     open_study,
@@ -204,3 +208,45 @@ def test_changed_data_starts_a_new_study(setting, tmp_path: Path, easy_data: Dat
     changed = tokenize_splits(DatasetDict({"train": easy_data["train"], "validation": relabelled}), tokenizer, 64)
     new = run_search(cfg, changed, tokenizer, tmp_path)
     assert new.study_name != old.study_name and len(new.trials) == 2
+
+
+def test_fewer_trials_asked_for_than_queued_runs_only_those_asked_for() -> None:
+    """Three covering trials queued, one asked for: one runs, then the worker stops with two still queued."""
+    study = optuna.create_study(direction="maximize")
+    for rate in (1e-5, 2e-5, 3e-5):
+        study.enqueue_trial({"learning_rate": rate})
+    ran = 0
+    while (action := _claim(study, 1)[0]) == "run":
+        study.optimize(lambda trial: trial.suggest_float("learning_rate", 1e-6, 1e-4), n_trials=1)
+        ran += 1
+        assert ran <= 3
+    assert action == "stop"
+    assert ran == 1
+    assert [trial.state for trial in study.get_trials()].count(TrialState.WAITING) == 2
+
+
+def test_search_goes_on_when_one_of_its_pool_workers_is_killed_mid_trial(setting, tmp_path: Path) -> None:
+    """Notebook 04's own path: `run_search` with two pool workers, one SIGKILLed while its trial runs."""
+    _, tokenizer, tokenized = setting
+    cfg = smoke(hpo_trials=3, hpo_epochs=(3,), workers=2)
+    identity = search_identity(cfg, trial_data_for(cfg, tokenized), tokenizer)
+    study = open_study(cfg, tmp_path, identity, heartbeat=(1, 2))  # the study run_search joins
+    searched: dict[str, optuna.Study] = {}
+    search = threading.Thread(
+        target=lambda: searched.update(study=run_search(cfg, tokenized, tokenizer, tmp_path, heartbeat=(1, 2)))
+    )
+    search.start()
+    deadline = time.monotonic() + 120
+    while not (running := [t for t in study.get_trials(states=(TrialState.RUNNING,)) if "worker" in t.user_attrs]):
+        assert time.monotonic() < deadline and search.is_alive(), "no pool worker started a trial"
+        time.sleep(0.05)
+    doomed = running[0]
+    os.kill(int(doomed.user_attrs["worker"].rsplit(":", 1)[1]), signal.SIGKILL)
+    search.join(timeout=300)
+    assert not search.is_alive() and "study" in searched  # the search finished rather than raising
+
+    trials = {t.number: t for t in searched["study"].get_trials()}
+    assert trials[doomed.number].state == TrialState.FAIL
+    rerun = [t for t in trials.values() if RetryHeartbeatStaleTrialCallback.retried_trial_number(t) == doomed.number]
+    assert len(rerun) == 1 and rerun[0].state in (TrialState.COMPLETE, TrialState.PRUNED)
+    assert finished_trials(searched["study"]) == cfg.hpo_trials

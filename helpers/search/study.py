@@ -256,7 +256,8 @@ def trial_sampler(profile: Profile, claimed: int) -> optuna.samplers.TPESampler:
 
 def _claim(study: optuna.Study, trials: int) -> tuple[str, int]:
     """What this worker does next: "run" a trial, "wait" for others' running trials, or "stop"; and how many
-    trials have been claimed (all but the queued ones)."""
+    trials have been claimed (all but the queued ones). Only the finished and running trials count against
+    `trials`: queued covering trials beyond it stay queued, so a search asked for fewer runs no more."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         fail_stale_trials(study)  # a dead worker's trial: failed, its parameters queued again
@@ -265,7 +266,7 @@ def _claim(study: optuna.Study, trials: int) -> tuple[str, int]:
     running = states.count(optuna.trial.TrialState.RUNNING)
     taken = sum(state in FINISHED for state in states) + running
     claimed = len(states) - waiting
-    if waiting or taken < trials:
+    if taken < trials:
         return "run", claimed
     return ("wait" if running else "stop"), claimed
 

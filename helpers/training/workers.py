@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import torch
 
 from helpers.hardware import best_device
+from helpers.notebook import show_progress
 
 
 def usable_cores() -> int:
@@ -47,16 +50,34 @@ def threads_per_job(jobs: int, workers: int, cores: int | None = None) -> list[i
     return threads
 
 
-def _pin(devices: Any) -> None:
-    """Pool initializer: on CUDA, give this worker a device of its own before CUDA starts."""
-    if devices is not None:
-        os.environ["CUDA_VISIBLE_DEVICES"] = str(devices.get())
+def _prepare(device: int | None, progress: bool) -> None:
+    """Pool initializer: on CUDA, give this worker its device before CUDA starts; with progress off
+    (decided in the parent, see `helpers.notebook.show_progress`), silence the library bars a fresh process would
+    draw on the parent's stderr, such as transformers' "Loading weights" and "Writing model shards"."""
+    if device is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = str(device)
+    if not progress:
+        from huggingface_hub.utils import disable_progress_bars
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        disable_progress_bars()
 
 
 def _call(function: Callable[..., Any], kwargs: dict[str, Any], threads: int | None) -> Any:
     if threads is not None:
         torch.set_num_threads(threads)
     return function(**kwargs)
+
+
+class WorkerLostError(RuntimeError):
+    """Jobs whose worker process died twice (killed, out of memory); `results` keeps the jobs that finished, with
+    None for the lost ones."""
+
+    def __init__(self, lost: list[str], results: list[Any]) -> None:
+        super().__init__(f"worker process died twice running: {', '.join(lost)}")
+        self.lost = lost
+        self.results = results
 
 
 def run_jobs(
@@ -69,24 +90,62 @@ def run_jobs(
 
     On a CPU each job gets its share of the cores (`threads_per_job`). A line is printed as each job ends, since
     the workers' own output goes to the terminal that started Jupyter, not to the notebook.
+
+    Each worker is a pool of one process, so a worker that dies breaks only its own pool, not the others' jobs
+    (one shared `ProcessPoolExecutor` ends every worker on `BrokenProcessPool`). Its job runs once more in a fresh
+    process; dying again, it is reported by name in `WorkerLostError`, after the other jobs have finished.
     """
     workers = min(workers or default_workers(), len(jobs)) if jobs else 0
     if workers <= 1:
         return [function(**job) for job in jobs]
     kind = torch.device(best_device()).type
     threads: list[int | None] = list(threads_per_job(len(jobs), workers)) if kind == "cpu" else [None] * len(jobs)
+    names = [describe(job) if describe else f"job {index}" for index, job in enumerate(jobs)]
     context = multiprocessing.get_context("spawn")
-    devices = None
-    if kind == "cuda":
-        devices = context.Manager().Queue()
-        for index in range(workers):
-            devices.put(index)
+    progress = show_progress()
+
+    def start(slot: int) -> ProcessPoolExecutor:
+        device = slot if kind == "cuda" else None
+        return ProcessPoolExecutor(1, mp_context=context, initializer=_prepare, initargs=(device, progress))
+
+    pools = [start(slot) for slot in range(workers)]
+    queue = deque(range(len(jobs)))
+    attempts = [0] * len(jobs)
+    running: dict[Future[Any], tuple[int, int]] = {}
     results: list[Any] = [None] * len(jobs)
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_pin, initargs=(devices,)) as pool:
-        futures = {pool.submit(_call, function, job, threads[i]): i for i, job in enumerate(jobs)}
-        for done, future in enumerate(as_completed(futures), start=1):
-            index = futures[future]
-            results[index] = future.result()  # a worker's exception is raised here, naming the job below
-            name = describe(jobs[index]) if describe else f"job {index}"
-            print(f"[{done}/{len(jobs)}] finished: {name}", flush=True)
+    lost: list[int] = []
+
+    def submit(slot: int) -> None:
+        if queue:
+            index = queue.popleft()
+            attempts[index] += 1
+            running[pools[slot].submit(_call, function, jobs[index], threads[index])] = (index, slot)
+
+    try:
+        for slot in range(workers):
+            submit(slot)
+        done = 0
+        while running:
+            for future in wait(running, return_when=FIRST_COMPLETED).done:
+                index, slot = running.pop(future)
+                try:
+                    results[index] = future.result()  # a job's own exception is raised here
+                except BrokenProcessPool:
+                    pools[slot].shutdown(wait=False)
+                    pools[slot] = start(slot)
+                    if attempts[index] < 2:
+                        print(f"{names[index]}: its worker process died; running it again", flush=True)
+                        queue.appendleft(index)
+                    else:
+                        print(f"{names[index]}: its worker process died again; left out", flush=True)
+                        lost.append(index)
+                else:
+                    done += 1
+                    print(f"[{done}/{len(jobs)}] finished: {names[index]}", flush=True)
+                submit(slot)
+    finally:
+        for pool in pools:
+            pool.shutdown(wait=True, cancel_futures=True)
+    if lost:
+        raise WorkerLostError([names[index] for index in lost], results)
     return results
