@@ -48,6 +48,7 @@ $(EXECUTED)/03_finetune.ipynb: \
 	helpers/plots.py \
 	helpers/profiles.py \
 	helpers/training/__init__.py \
+	helpers/training/evaluation_precision.py \
 	helpers/training/finetune.py \
 	helpers/training/identity.py \
 	helpers/training/workers.py
@@ -70,6 +71,7 @@ $(EXECUTED)/04_hpo.ipynb: \
 	helpers/search/study.py \
 	helpers/search/summary.py \
 	helpers/training/__init__.py \
+	helpers/training/evaluation_precision.py \
 	helpers/training/finetune.py \
 	helpers/training/identity.py \
 	helpers/training/workers.py \
@@ -110,7 +112,9 @@ $(EXECUTED)/05_evaluation.ipynb: \
 	helpers/serving/backends.py \
 	helpers/serving/classifier.py \
 	helpers/serving/onnx_export.py \
+	helpers/serving/served.py \
 	helpers/training/__init__.py \
+	helpers/training/evaluation_precision.py \
 	helpers/training/finetune.py \
 	helpers/training/identity.py \
 	helpers/training/workers.py \
@@ -150,6 +154,7 @@ $(EXECUTED)/06_error_analysis.ipynb: \
 	helpers/serving/explain.py \
 	helpers/serving/onnx_export.py \
 	helpers/training/__init__.py \
+	helpers/training/evaluation_precision.py \
 	helpers/training/finetune.py \
 	helpers/training/identity.py \
 	helpers/training/workers.py \
@@ -175,6 +180,7 @@ $(EXECUTED)/07_peft.ipynb: \
 	helpers/profiles.py \
 	helpers/training/__init__.py \
 	helpers/training/comparison.py \
+	helpers/training/evaluation_precision.py \
 	helpers/training/finetune.py \
 	helpers/training/identity.py \
 	helpers/training/workers.py \
