@@ -51,6 +51,7 @@ $(EXECUTED)/03_finetune.ipynb: \
 	helpers/training/evaluation_precision.py \
 	helpers/training/finetune.py \
 	helpers/training/identity.py \
+	helpers/training/progress.py \
 	helpers/training/workers.py
 $(EXECUTED)/04_hpo.ipynb: \
 	helpers/__init__.py \
@@ -74,6 +75,7 @@ $(EXECUTED)/04_hpo.ipynb: \
 	helpers/training/evaluation_precision.py \
 	helpers/training/finetune.py \
 	helpers/training/identity.py \
+	helpers/training/progress.py \
 	helpers/training/workers.py \
 	$(EXECUTED)/03_finetune.ipynb
 $(EXECUTED)/05_evaluation.ipynb: \
@@ -117,6 +119,7 @@ $(EXECUTED)/05_evaluation.ipynb: \
 	helpers/training/evaluation_precision.py \
 	helpers/training/finetune.py \
 	helpers/training/identity.py \
+	helpers/training/progress.py \
 	helpers/training/workers.py \
 	$(EXECUTED)/02_baselines.ipynb \
 	$(EXECUTED)/03_finetune.ipynb \
@@ -157,6 +160,7 @@ $(EXECUTED)/06_error_analysis.ipynb: \
 	helpers/training/evaluation_precision.py \
 	helpers/training/finetune.py \
 	helpers/training/identity.py \
+	helpers/training/progress.py \
 	helpers/training/workers.py \
 	data/out_of_domain.csv \
 	$(EXECUTED)/01_data.ipynb \
@@ -183,5 +187,6 @@ $(EXECUTED)/07_peft.ipynb: \
 	helpers/training/evaluation_precision.py \
 	helpers/training/finetune.py \
 	helpers/training/identity.py \
+	helpers/training/progress.py \
 	helpers/training/workers.py \
 	$(EXECUTED)/03_finetune.ipynb

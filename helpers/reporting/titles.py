@@ -27,6 +27,7 @@ def model_title(name: str) -> str:
         return f"{MODEL_TITLES[configuration]}, seed {seed}"
     return MODEL_TITLES[name]
 
+
 METRIC_NAMES = {"accuracy": "accuracy", "f1_weighted": "weighted F1", "f1_macro": "macro F1"}
 
 PRECISION_NAMES = {"bf16": "bf16 autocast", "fp16": "fp16 autocast", "no": "float32"}

@@ -44,28 +44,10 @@ from helpers.paths import run_dir
 from helpers.profiles import Profile
 from helpers.training.evaluation_precision import EVALUATION_PRECISION, Float32EvaluationTrainer
 from helpers.training.identity import data_hashes, differences, fingerprint, tokenizer_identity
+from helpers.training.progress import EpochReport
 from helpers.training.workers import run_jobs
 
 SELECTION_METRIC = "f1_weighted"
-
-
-class EpochReport(TrainerCallback):
-    """One printed line per evaluation: all the progress a headless run shows, since the Trainer's own bar is
-    drawn only where someone watches (`helpers.notebook.show_progress`)."""
-
-    def __init__(self) -> None:
-        self.started = time.perf_counter()
-
-    def on_evaluate(self, args: Any, state: Any, control: Any, metrics: dict[str, float], **kwargs: Any) -> None:
-        if not state.is_world_process_zero:  # every process of a distributed run sees the same gathered scores
-            return
-        minutes = (time.perf_counter() - self.started) / 60
-        print(
-            f"epoch {state.epoch:g}/{args.num_train_epochs:g}: validation loss {metrics['eval_loss']:.4f}, "
-            f"accuracy {metrics['eval_accuracy']:.4f}, weighted F1 {metrics[f'eval_{SELECTION_METRIC}']:.4f} "
-            f"({minutes:.1f} min)",
-            flush=True,
-        )
 
 
 @dataclass
@@ -439,7 +421,7 @@ def _train(
         eval_dataset=tokenized["validation"],
         processing_class=tokenizer,
         compute_metrics=trainer_metrics,
-        callbacks=[EpochReport(), *callbacks],
+        callbacks=[EpochReport(SELECTION_METRIC), *callbacks],
     )
     trainer.remove_callback(PrinterCallback)  # the log history is saved and plotted instead
     started = time.perf_counter()
