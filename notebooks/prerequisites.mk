@@ -22,6 +22,7 @@ $(EXECUTED)/02_baselines.ipynb: \
 	helpers/baselines/tfidf.py \
 	helpers/colab.py \
 	helpers/data/__init__.py \
+	helpers/data/fingerprints.py \
 	helpers/data/loading.py \
 	helpers/hardware.py \
 	helpers/metrics.py \
@@ -37,6 +38,7 @@ $(EXECUTED)/03_finetune.ipynb: \
 	helpers/__init__.py \
 	helpers/colab.py \
 	helpers/data/__init__.py \
+	helpers/data/fingerprints.py \
 	helpers/data/loading.py \
 	helpers/hardware.py \
 	helpers/metrics.py \
@@ -57,6 +59,7 @@ $(EXECUTED)/04_hpo.ipynb: \
 	helpers/__init__.py \
 	helpers/colab.py \
 	helpers/data/__init__.py \
+	helpers/data/fingerprints.py \
 	helpers/data/loading.py \
 	helpers/hardware.py \
 	helpers/metrics.py \
@@ -85,6 +88,7 @@ $(EXECUTED)/05_evaluation.ipynb: \
 	helpers/baselines/frozen_encoder.py \
 	helpers/colab.py \
 	helpers/data/__init__.py \
+	helpers/data/fingerprints.py \
 	helpers/data/loading.py \
 	helpers/evaluation/__init__.py \
 	helpers/evaluation/calibration.py \
@@ -131,6 +135,7 @@ $(EXECUTED)/06_error_analysis.ipynb: \
 	helpers/baselines/frozen_encoder.py \
 	helpers/colab.py \
 	helpers/data/__init__.py \
+	helpers/data/fingerprints.py \
 	helpers/data/loading.py \
 	helpers/evaluation/__init__.py \
 	helpers/evaluation/errors.py \
@@ -170,6 +175,7 @@ $(EXECUTED)/07_peft.ipynb: \
 	helpers/__init__.py \
 	helpers/colab.py \
 	helpers/data/__init__.py \
+	helpers/data/fingerprints.py \
 	helpers/data/loading.py \
 	helpers/hardware.py \
 	helpers/metrics.py \

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from datasets import DatasetDict
 
 from helpers import LABEL_NAMES
-from helpers.baselines.fitted import choose_c, load_baseline
+from helpers.baselines.fitted import BaselineMismatchError, baseline_record, choose_c, load_baseline, record_path
 from helpers.baselines.frozen_encoder import fit_embedding_logreg
 from helpers.baselines.majority import fit_majority
 from helpers.baselines.tfidf import SoftmaxLinearSVC
@@ -26,10 +27,10 @@ def clustered(labels: list[int], seed: int = 0) -> np.ndarray:
     return centres[labels] + rng.normal(scale=0.3, size=(len(labels), 8))
 
 
-def test_majority_probabilities_are_the_training_shares_in_label_order(tmp_path: Path) -> None:
+def test_majority_probabilities_are_the_training_shares_in_label_order(tmp_path: Path, easy_data) -> None:
     labels = [3, 1, 0, 1, 4, 1, 2, 3, 5, 1]  # shares 0.1, 0.4, 0.1, 0.2, 0.1, 0.1, out of order
     fitted = fit_majority(labels)
-    model = load_baseline(fitted.save(tmp_path / "majority_class.joblib"))  # as notebook 05 loads it
+    model = load_baseline(fitted.save(tmp_path / "majority_class.joblib", easy_data), easy_data)  # as notebook 05
     assert list(model.classes_) == ALL_LABELS
     np.testing.assert_allclose(model.predict_proba(np.zeros((2, 1))), [[0.1, 0.4, 0.1, 0.2, 0.1, 0.1]] * 2)
     assert list(model.predict(np.zeros((3, 1)))) == [1, 1, 1]
@@ -87,9 +88,35 @@ def test_embedding_logreg_gives_label_ordered_columns_and_saves_its_search(tmp_p
     assert saved["selection"]["split"] == "validation"
 
 
-def test_missing_saved_baseline_says_which_notebook_makes_it(tmp_path: Path) -> None:
+def test_missing_saved_baseline_says_which_notebook_makes_it(tmp_path: Path, easy_data) -> None:
     with pytest.raises(FileNotFoundError, match="02_baselines"):
         load_baseline(tmp_path / "tfidf.joblib")
+    path = fit_majority(easy_data["train"]["label"]).save(tmp_path / "majority_class.joblib", easy_data)
+    record_path(path).unlink()  # saved before baselines had fingerprints: not trusted either
+    with pytest.raises(FileNotFoundError, match=r"majority_class\.run\.json.*02_baselines"):
+        load_baseline(path, easy_data)
+
+
+def test_a_baseline_fitted_on_other_data_is_refused_naming_the_split(tmp_path: Path, easy_data) -> None:
+    """As the fine-tuned runs are: notebook 05 must not score a baseline of other texts beside models of these."""
+    path = fit_majority(easy_data["train"]["label"]).save(tmp_path / "majority_class.joblib", easy_data)
+    assert load_baseline(path, easy_data) is not None
+    changed = DatasetDict({**easy_data, "validation": easy_data["validation"].select(range(10))})
+    with pytest.raises(BaselineMismatchError, match=r"majority_class\.joblib.*validation"):
+        load_baseline(path, changed)
+    relabelled = easy_data["train"].map(lambda row: {"label": (row["label"] + 1) % len(LABEL_NAMES)})
+    with pytest.raises(BaselineMismatchError, match="train"):
+        load_baseline(path, DatasetDict({**easy_data, "train": relabelled}))
+    assert load_baseline(path, DatasetDict({**easy_data, "test": easy_data["validation"]}))  # test is not in it
+
+
+def test_the_frozen_encoder_baseline_is_refused_for_another_encoder(tmp_path: Path, easy_data) -> None:
+    embeddings = clustered(list(easy_data["train"]["label"]))
+    fitted = fit_embedding_logreg(embeddings, easy_data["train"]["label"], embeddings, easy_data["train"]["label"])
+    path = fitted.save(tmp_path / "frozen_encoder_logreg.joblib", easy_data, encoder="encoder-a")
+    assert baseline_record(path, easy_data, encoder="encoder-a")["identity"]["encoder"] == "encoder-a"
+    with pytest.raises(BaselineMismatchError, match="encoder-a.*encoder-b"):
+        load_baseline(path, easy_data, encoder="encoder-b")
 
 
 def test_svm_columns_follow_its_classes_when_a_label_is_absent_from_training() -> None:

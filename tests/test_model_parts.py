@@ -121,18 +121,18 @@ def test_evaluation_scores_a_model_with_its_own_tokenizer(custom_run: Path, cust
     baselines = run_dir(cfg.name, "baselines")
     profile_tokenizer = load_tokenizer(cfg)
     train_texts, train_labels = list(easy_data["train"]["text"]), list(easy_data["train"]["label"])
-    fit_majority(train_labels).save(baselines / "majority_class.joblib")
+    fit_majority(train_labels).save(baselines / "majority_class.joblib", easy_data)
     fit_tfidf(train_texts, train_labels, texts, labels, c_grid={"linear_svm": (1.0,)}, seed=0).save(
-        baselines / "tfidf.joblib"
+        baselines / "tfidf.joblib", easy_data
     )
     embeddings = np.random.default_rng(0).normal(size=(len(train_labels), 32))
     fit_embedding_logreg(embeddings, train_labels, embeddings, train_labels, seed=0).save(
-        baselines / "frozen_encoder_logreg.joblib"
+        baselines / "frozen_encoder_logreg.joblib", easy_data, encoder=cfg.model_name_or_path
     )
     for folder in TRAINED_FOLDERS.values():
         shutil.copytree(custom_run.parent, run_dir(cfg.name, folder), dirs_exist_ok=True)
 
-    probabilities = model_probabilities(cfg, profile_tokenizer, {"test": texts})
+    probabilities = model_probabilities(cfg, profile_tokenizer, {"test": texts}, easy_data)
     model, own = load_model_folder(custom_run)
     expected = softmax(batched_logits(model, own, texts, max_length=cfg.max_length))
     np.testing.assert_allclose(probabilities["finetune_tuned"]["test"], expected, atol=1e-6)

@@ -77,7 +77,7 @@ def test_probability_columns_are_label_ids_whatever_the_order(
     fitted = fit_tfidf(
         [train_texts[i] for i in order], [train_labels[i] for i in order], val_texts, val_labels, c_grid=c_grid
     )
-    model = load_baseline(fitted.save(tmp_path / "tfidf.joblib"))  # what notebook 05 will load
+    model = load_baseline(fitted.save(tmp_path / "tfidf.joblib", easy_data), easy_data)  # what notebook 05 will load
     probabilities = model.predict_proba(val_texts)
     assert list(model.classes_) == list(range(len(LABEL_NAMES)))
     assert probabilities.shape == (len(val_texts), len(LABEL_NAMES))

@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from datasets import DatasetDict
 from scipy.stats import bootstrap
 from tqdm.auto import tqdm
 
-from helpers.baselines.fitted import load_baseline
+from helpers.baselines.fitted import baseline_record, load_baseline
 from helpers.baselines.frozen_encoder import encoder_embeddings
 from helpers.evaluation.names import MODELS, TRAINED_FOLDERS
 from helpers.hardware import best_device
@@ -133,19 +134,35 @@ def served_model(chosen: str, members: list[str], validation_scores: dict[str, f
     return max(members, key=lambda name: (validation_scores[name], -members.index(name)))
 
 
+SAVED_BASELINES = ("majority_class", "tfidf", "frozen_encoder_logreg")
+"""The baselines notebook 02 saves in `runs/<profile>/baselines/<name>.joblib`."""
+
+
+def baseline_records(profile: Profile, data: DatasetDict) -> dict[str, dict[str, Any]]:
+    """{baseline: its fingerprint record}, each refused (`BaselineMismatchError`) if it was fitted on other
+    training or validation data than `data`, or, for the frozen encoder's, over another encoder's embeddings."""
+    folder = run_dir(profile.name, "baselines")
+    return {name: baseline_record(folder / f"{name}.joblib", data, _encoder(name, profile)) for name in SAVED_BASELINES}
+
+
+def _encoder(baseline: str, profile: Profile) -> str | None:
+    return profile.model_name_or_path if baseline == "frozen_encoder_logreg" else None
+
+
 def model_probabilities(
-    profile: Profile, tokenizer: Any, texts: dict[str, list[str]]
+    profile: Profile, tokenizer: Any, texts: dict[str, list[str]], data: DatasetDict
 ) -> dict[str, dict[str, np.ndarray]]:
     """Class probabilities of every saved model, every seed of the fine-tuned ones included, on each split in
     `texts`: {model: {split: array}}.
 
-    The fine-tuned models read their texts with the tokenizer saved beside their weights (checked to fit
-    them); `tokenizer`, the profile's, serves the frozen encoder and the untrained head, as in notebook 02.
+    The baselines must have been fitted on `data` (checked as `baseline_records` checks them). The fine-tuned
+    models read their texts with the tokenizer saved beside their weights (checked to fit them); `tokenizer`, the
+    profile's, serves the frozen encoder and the untrained head, as in notebook 02.
     """
     folder = run_dir(profile.name, "baselines")
-    majority = load_baseline(folder / "majority_class.joblib")
-    tfidf = load_baseline(folder / "tfidf.joblib")
-    frozen = load_baseline(folder / "frozen_encoder_logreg.joblib")
+    majority, tfidf, frozen = (
+        load_baseline(folder / f"{name}.joblib", data, _encoder(name, profile)) for name in SAVED_BASELINES
+    )
     device = best_device()
     networks = {"untrained_head": (build_model(profile, vocab_size=len(tokenizer)).to(device), tokenizer)}
     for folders in fine_tuned_folders(profile).values():

@@ -28,11 +28,12 @@ from datasets import DatasetDict
 from optuna.storages import fail_stale_trials
 from transformers import PreTrainedTokenizerBase, TrainerCallback
 
+from helpers.data.fingerprints import differences
 from helpers.data.loading import stratified_subset
 from helpers.profiles import Profile, mask
 from helpers.search.storage import DB_ATTEMPTS, open_storage, storage_failure, study_lock, unavailable
 from helpers.training.finetune import SELECTION_METRIC, train_classifier, training_identity
-from helpers.training.identity import code_digests, differences, fingerprint
+from helpers.training.identity import code_digests, fingerprint
 from helpers.training.workers import default_workers, run_jobs
 
 DIRECTION = "maximize"

@@ -35,6 +35,7 @@ from transformers import (
 )
 from transformers.trainer_utils import get_last_checkpoint
 
+from helpers.data.fingerprints import data_hashes, differences
 from helpers.hardware import best_device, machine_info, resolve_mixed_precision
 from helpers.metrics import HEADLINE, format_mean_sd, mean_sd, trainer_metrics
 from helpers.models.building import build_model
@@ -43,7 +44,7 @@ from helpers.notebook import show_progress
 from helpers.paths import run_dir
 from helpers.profiles import Profile
 from helpers.training.evaluation_precision import EVALUATION_PRECISION, Float32EvaluationTrainer
-from helpers.training.identity import data_hashes, differences, fingerprint, tokenizer_identity
+from helpers.training.identity import fingerprint, tokenizer_identity
 from helpers.training.progress import EpochReport
 from helpers.training.workers import run_jobs
 
