@@ -11,7 +11,7 @@ from scipy.stats import binomtest, bootstrap
 from sklearn.calibration import calibration_curve
 
 from helpers import LABEL_NAMES
-from helpers.evaluation.calibration import expected_calibration_error
+from helpers.evaluation.calibration import CALIBRATION_BINS, expected_calibration_error, reliability_curve
 from helpers.evaluation.statistics import bootstrap_intervals, mcnemar_test
 from helpers.probabilities import fit_temperature, softmax
 
@@ -140,3 +140,17 @@ def test_temperature_makes_the_top_probability_the_share_of_right_answers(
     assert fit_temperature(logits, labels) == pytest.approx(expected, rel=1e-3)
     scaled = softmax(logits, fit_temperature(logits, labels))
     assert scaled.max(axis=1) == pytest.approx(np.full(texts, right_share), rel=1e-3)
+
+
+def test_the_ece_is_the_weighted_gap_of_the_reliability_diagrams_bins() -> None:
+    """One binning for both: a confidence in each bin above 1/6 gives one point per bin on the diagram, and the
+    ECE is their mean gap (equal counts per bin); with the diagram's bins at 10 the two would disagree."""
+    rng = np.random.default_rng(0)
+    centres = (np.arange(CALIBRATION_BINS) + 0.5) / CALIBRATION_BINS
+    confidence = np.repeat(centres[centres > 1 / 6], 40)  # a top class needs more than 1/6 of the mass
+    rest = np.repeat(((1 - confidence) / 5)[:, None], 5, axis=1)
+    probabilities = np.column_stack([confidence, rest])
+    labels = np.where(rng.random(len(confidence)) < 0.7, 0, 1)
+    mean_confidence, accuracy = reliability_curve(probabilities, labels)
+    assert len(mean_confidence) == (centres > 1 / 6).sum()
+    assert expected_calibration_error(probabilities, labels) == pytest.approx(np.abs(accuracy - mean_confidence).mean())
