@@ -1,0 +1,1 @@
+"""Notebook 08's stage: models that work on text as people write it, and the choice of the model served for use."""

@@ -1,0 +1,63 @@
+"""Notebook 08's parts that need no trained model: the rule that picks the model for use, and WiSE-FT's
+interpolation of two model folders."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from transformers import BertConfig, BertForSequenceClassification, BertTokenizer
+
+from helpers import LABEL_NAMES
+from helpers.models.folder import load_model_folder
+from helpers.robustness.choice import choose_for_use
+from helpers.robustness.interpolation import INTERPOLATION_RECORD, interpolate_folders
+
+
+def test_the_model_for_use_is_the_best_out_of_domain_among_those_good_in_domain() -> None:
+    validation = {"seed_recipe": 0.9225, "lp_ft": 0.9265, "searched": 0.9300, "lora": 0.9320}
+    ood_dev = {"seed_recipe": 0.646, "lp_ft": 0.543, "searched": 0.474, "lora": 0.458}
+    choice = choose_for_use(validation, ood_dev)
+    assert choice["eligible"] == ["searched", "lora"]  # within 0.5 points of 0.9320; the seed recipe is 0.95 below
+    assert choice["name"] == "searched"  # not the in-domain best, nor the out-of-domain best, which gave up too much
+    assert choose_for_use(validation, ood_dev, tolerance_points=1.0)["name"] == "seed_recipe"
+    assert choose_for_use({"a": 0.9, "b": 0.9}, {"a": 0.5, "b": 0.5})["name"] == "a"  # a tie: the first listed
+    with pytest.raises(ValueError, match="both scores"):
+        choose_for_use(validation, {"lora": 0.5})
+
+
+def tiny_folder(folder: Path, seed: int, hidden: int = 16) -> Path:
+    torch.manual_seed(seed)
+    tokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "happy", "sad", "today"]
+    tokenizer = BertTokenizer(vocab={token: index for index, token in enumerate(tokens)})
+    config = BertConfig(
+        vocab_size=len(tokens), hidden_size=hidden, num_hidden_layers=1, num_attention_heads=2,
+        intermediate_size=32, num_labels=len(LABEL_NAMES),
+        id2label=dict(enumerate(LABEL_NAMES)), label2id={name: i for i, name in enumerate(LABEL_NAMES)},
+    )  # fmt: skip
+    BertForSequenceClassification(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def test_interpolation_mixes_every_weight_between_its_endpoints(tmp_path: Path) -> None:
+    start, tuned = tiny_folder(tmp_path / "start", seed=0), tiny_folder(tmp_path / "tuned", seed=1)
+    weights = {name: load_model_folder(folder)[0].state_dict() for name, folder in (("start", start), ("tuned", tuned))}
+    for weight in (0.0, 0.3, 1.0):
+        mixed = load_model_folder(interpolate_folders(start, tuned, weight, tmp_path / f"mixed-{weight}"))[0]
+        for name, tensor in mixed.state_dict().items():
+            if tensor.is_floating_point():
+                expected = (1 - weight) * weights["start"][name] + weight * weights["tuned"][name]
+                torch.testing.assert_close(tensor, expected, atol=1e-6, rtol=0)
+    record = json.loads((tmp_path / "mixed-0.3" / INTERPOLATION_RECORD).read_text())
+    assert record["weight"] == 0.3 and record["start"] == str(start)
+
+
+def test_interpolation_refuses_two_different_models_and_a_weight_off_the_line(tmp_path: Path) -> None:
+    start, wider = tiny_folder(tmp_path / "start", seed=0), tiny_folder(tmp_path / "wider", seed=0, hidden=32)
+    with pytest.raises(ValueError, match="between 0"):
+        interpolate_folders(start, start, 1.5, tmp_path / "out")
+    with pytest.raises(ValueError, match="not two points of one model"):
+        interpolate_folders(start, wider, 0.5, tmp_path / "out")
