@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from transformers import BertConfig, BertForSequenceClassification, BertTokenizer
@@ -14,6 +15,7 @@ from helpers import LABEL_NAMES
 from helpers.models.folder import load_model_folder
 from helpers.robustness.choice import choose_for_use
 from helpers.robustness.interpolation import INTERPOLATION_RECORD, interpolate_folders
+from helpers.robustness.training_mix import mix_into_training
 
 
 def test_the_model_for_use_is_the_best_out_of_domain_among_those_good_in_domain() -> None:
@@ -61,3 +63,17 @@ def test_interpolation_refuses_two_different_models_and_a_weight_off_the_line(tm
         interpolate_folders(start, start, 1.5, tmp_path / "out")
     with pytest.raises(ValueError, match="not two points of one model"):
         interpolate_folders(start, wider, 0.5, tmp_path / "out")
+
+
+def test_extra_rows_join_the_training_split_only_at_the_asked_ratio(easy_data) -> None:
+    extra = easy_data["train"].map(lambda row: {"text": row["text"].upper()})  # 240 rewritten rows, 40 per label
+    mixed = mix_into_training(easy_data, extra, ratio=0.25, seed=0)
+    assert len(mixed["train"]) == len(easy_data["train"]) + 60
+    added = [label for text, label in zip(mixed["train"]["text"], mixed["train"]["label"]) if text.isupper()]
+    assert len(added) == 60 and set(np.bincount(added, minlength=len(LABEL_NAMES))) == {10}  # stratified
+    assert mixed["validation"]["text"] == easy_data["validation"]["text"]
+    assert mixed["train"]["text"][:20] != [*easy_data["train"]["text"], *added][:20]  # shuffled in, not appended
+    assert len(mix_into_training(easy_data, extra, ratio=5.0, seed=0)["train"]) == 2 * len(easy_data["train"])
+    assert mix_into_training(easy_data, extra, ratio=0.0, seed=0) is easy_data
+    with pytest.raises(ValueError, match="negative"):
+        mix_into_training(easy_data, extra, ratio=-0.1, seed=0)
