@@ -121,6 +121,18 @@ class Profile:
     )
     # Evaluation (notebooks 05 and 06).
     bootstrap_resamples: int = 1000
+    # Robustness (notebook 08): the remedies' settings, each value a candidate chosen between on OOD-dev. Ratios
+    # are extra training rows per emotion training text; WiSE-FT weights 0 (the LP-FT start) to 1 (fine-tuned).
+    robust_augment_ratios: tuple[float, ...] = field(default=(0.25, 0.5), metadata={"minimum": 0.0})
+    robust_goemotions_ratios: tuple[float, ...] = field(default=(0.25, 0.5), metadata={"minimum": 0.0})
+    robust_head_learning_rate: float = field(
+        default=2e-3, metadata={"help": "LP-FT's first stage: the head alone on the frozen encoder", "minimum": 1e-8}
+    )
+    robust_lp_ft_learning_rate: float = field(
+        default=1e-5,
+        metadata={"help": "LP-FT's second stage: every weight, gently, from the trained head", "minimum": 1e-8},
+    )
+    robust_wise_ft_weights: tuple[float, ...] = field(default=(0.25, 0.5, 0.75), metadata={"minimum": 0.0})
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -159,6 +171,10 @@ PROFILES: dict[str, dict[str, Any]] = {
         peft_ranks=(2, 4),
         peft_measured_steps=15,
         bootstrap_resamples=200,
+        robust_augment_ratios=(0.5,),
+        robust_goemotions_ratios=(0.5,),
+        robust_lp_ft_learning_rate=5e-4,
+        robust_wise_ft_weights=(0.5,),
     ),
     # Laptops and this project's reference run: the offline MiniLM encoder, full data. A small
     # encoder learns slowly at DistilBERT's rates, so the search range reaches higher, and the

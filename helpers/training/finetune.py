@@ -174,7 +174,9 @@ def training_identity(
     training method and its LoRA settings enter only when they apply: a full fine-tune's fingerprint is the one it
     had before there were other methods."""
     ignored = (*NOT_TRAINING, *(LORA_SETTINGS if profile.method != "lora" else ()))
-    settings = {k: v for k, v in profile.to_dict().items() if k not in ignored and not k.startswith("hpo_")}
+    settings = {
+        k: v for k, v in profile.to_dict().items() if k not in ignored and not k.startswith(("hpo_", "robust_"))
+    }
     if profile.method == "full":
         del settings["method"]
     device = best_device()
