@@ -211,3 +211,23 @@ def plot_method_comparison(table: pd.DataFrame) -> Figure:
     speed.set_title("Training speed")
     figure.tight_layout()
     return figure
+
+
+def plot_in_and_out_of_domain(candidates: Mapping[str, Mapping[str, float]], chosen: str, floor: float) -> Figure:
+    """Each candidate's in-domain validation accuracy against its OOD-dev macro F1, the chosen one marked and
+    the accuracy floor of the rule drawn: what the choice trades, in one picture."""
+    figure, axes = plt.subplots(figsize=(7, 5))
+    for name, scores in candidates.items():
+        marker = "*" if name == chosen else "o"
+        axes.scatter(
+            scores["validation_accuracy"], scores["ood_dev_f1_macro"], marker=marker, s=160 if marker == "*" else 40
+        )
+        axes.annotate(name, (scores["validation_accuracy"], scores["ood_dev_f1_macro"]), fontsize=7,
+                      xytext=(4, 4), textcoords="offset points")  # fmt: skip
+    axes.axvline(floor, color="grey", linestyle="--", linewidth=1, label="in-domain floor of the rule")
+    axes.set_xlabel("in-domain validation accuracy")
+    axes.set_ylabel("OOD-dev macro F1")
+    axes.set_title("In domain against out of domain (choice sets only)")
+    axes.legend(loc="lower left")
+    figure.tight_layout()
+    return figure

@@ -13,6 +13,7 @@ from transformers import BertConfig, BertForSequenceClassification, BertTokenize
 
 from helpers import LABEL_NAMES
 from helpers.models.folder import load_model_folder
+from helpers.robustness.augmentation import drop_lead_in, rewrite_as_typed, with_apostrophes
 from helpers.robustness.choice import choose_for_use
 from helpers.robustness.interpolation import INTERPOLATION_RECORD, interpolate_folders
 from helpers.robustness.training_mix import mix_into_training
@@ -77,3 +78,27 @@ def test_extra_rows_join_the_training_split_only_at_the_asked_ratio(easy_data) -
     assert mix_into_training(easy_data, extra, ratio=0.0, seed=0) is easy_data
     with pytest.raises(ValueError, match="negative"):
         mix_into_training(easy_data, extra, ratio=-0.1, seed=0)
+
+
+@pytest.mark.parametrize(
+    ("tweet", "expected"),
+    [
+        ("i feel like i have to make it mean something", "i have to make it mean something"),
+        ("ive been feeling a little burdened lately", "a little burdened lately"),
+        ("i am feeling grouchy", "i am feeling grouchy"),  # nothing worth keeping would remain
+        ("the day i feel like dancing", "the day i feel like dancing"),  # no lead-in at the start
+    ],
+)
+def test_the_lead_in_goes_only_where_the_rest_still_says_something(tweet: str, expected: str) -> None:
+    assert drop_lead_in(tweet) == expected
+
+
+def test_a_rewrite_keeps_the_words_and_types_them_as_people_do(easy_data) -> None:
+    assert with_apostrophes("im sure i m right but i dont know") == "I'm sure I'm right but I don't know"
+    assert with_apostrophes("its a lets go") == "its a lets go"  # words too: left alone
+    rewritten = rewrite_as_typed(easy_data["train"], seed=0)
+    assert rewritten["label"] == easy_data["train"]["label"]
+    for before, after in zip(easy_data["train"]["text"], rewritten["text"]):
+        assert after[0].isupper() and after[-1] in ".!"
+        assert after.lower().rstrip(".!").split()[-1] == before.split()[-1]  # the ending words are kept
+    assert rewritten["text"] == rewrite_as_typed(easy_data["train"], seed=0)["text"]  # seeded
