@@ -51,6 +51,10 @@ UPSTREAM: dict[str, dict[str, tuple[str, ...]]] = {
         "05_evaluation": ("evaluation/test_predictions.csv", "evaluation/metrics.json"),
     },
     "07_peft": {"03_finetune": ("finetune/training_result.json",)},
+    "08_robustness": {
+        "03_finetune": ("finetune/model/config.json", "finetune/training_result.json"),
+        "04_hpo": ("tuned/model/config.json", "tuned/training_result.json"),
+    },
 }
 """notebook -> {earlier notebook: the files under runs/<profile>/ it reads from that notebook's run}."""
 

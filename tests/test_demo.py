@@ -88,7 +88,12 @@ def test_the_served_model_comes_before_the_newest_tuned_one(scratch_runs: Path, 
     copied = tmp_path / "copied"
     shutil.copytree(scratch_runs / "cpu", copied)
     assert served_model_folder(copied) == copied / "tuned-seed43" / "model"  # the record survives a move
-    (scratch_runs / "cpu" / "evaluation" / SERVED_RECORD).write_text("{not json")
+    robust = scratch_runs / "cpu" / "robust" / "augment-0.5" / "model"
+    robust.mkdir(parents=True)
+    (robust / "config.json").write_text("{}")
+    record_served_model(run_dir("cpu", "robustness"), robust, "augment-0.5", "augment-0.5")
+    assert resolve_model(scratch_runs / "cpu") == robust  # notebook 08's model for use comes before 05's choice
+    (scratch_runs / "cpu" / "robustness" / SERVED_RECORD).write_text("{not json")
     with pytest.raises(ValueError, match="served_model.json"):
         newest_model()
 

@@ -18,7 +18,7 @@ class ResultsFileError(ValueError):
 
 
 @dataclasses.dataclass(frozen=True)
-class _Results:
+class SavedResults:
     """Save as indented JSON, one field per top-level key; load back only a file with exactly these fields."""
 
     FOLDER: ClassVar[str]
@@ -57,7 +57,7 @@ class _Results:
 
 
 @dataclasses.dataclass(frozen=True)
-class EvaluationResults(_Results):
+class EvaluationResults(SavedResults):
     """Notebook 05's scores: every model on validation and test, the choice made on validation, and how."""
 
     FOLDER: ClassVar[str] = "evaluation"
@@ -84,7 +84,7 @@ class EvaluationResults(_Results):
 
 
 @dataclasses.dataclass(frozen=True)
-class AnalysisResults(_Results):
+class AnalysisResults(SavedResults):
     """Notebook 06's error analysis of the chosen model, and its scores out of domain."""
 
     FOLDER: ClassVar[str] = "error_analysis"

@@ -15,7 +15,11 @@ from typing import Any
 from helpers.paths import runs_root
 
 SERVED_RECORD = "served_model.json"
-"""Written by notebook 05 into `runs/<profile>/evaluation/`."""
+"""Written by notebook 05 into `runs/<profile>/evaluation/` and by notebook 08 into `runs/<profile>/robustness/`."""
+
+RECORD_FOLDERS = ("robustness", "evaluation")
+"""Where a run's served-model record is looked for, first found wins: notebook 08 chooses the model for use (in
+domain and out of domain); notebook 05's choice, in domain only, stands where 08 has not run."""
 
 
 def record_served_model(evaluation_dir: Path, model_folder: Path, name: str, chosen: str) -> Path:
@@ -33,9 +37,10 @@ def record_served_model(evaluation_dir: Path, model_folder: Path, name: str, cho
 
 
 def read_served_record(run_folder: Path) -> dict[str, Any] | None:
-    """The served-model record of a run folder, or None where its notebook 05 has not run."""
-    path = Path(run_folder) / "evaluation" / SERVED_RECORD
-    if not path.is_file():
+    """The served-model record of a run folder (notebook 08's, else 05's), or None where neither has run."""
+    found = [Path(run_folder) / folder / SERVED_RECORD for folder in RECORD_FOLDERS]
+    path = next((path for path in found if path.is_file()), None)
+    if path is None:
         return None
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
@@ -51,8 +56,11 @@ def served_model_folder(path: Path) -> Path:
 
 
 def newest_served_model() -> Path | None:
-    """The served model of the run under `runs_root()` whose notebook 05 ran last, or None."""
-    records = sorted(runs_root().glob(f"*/evaluation/{SERVED_RECORD}"), key=lambda path: path.stat().st_mtime)
+    """The served model of the run under `runs_root()` whose notebook 05 or 08 ran last, or None."""
+    records = sorted(
+        (path for folder in RECORD_FOLDERS for path in runs_root().glob(f"*/{folder}/{SERVED_RECORD}")),
+        key=lambda path: path.stat().st_mtime,
+    )
     for record in reversed(records):
         folder = served_model_folder(record.parent.parent)
         if (folder / "config.json").is_file() or (folder / "adapter_config.json").is_file():
