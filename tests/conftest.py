@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import random
+import shutil
 import socket
 import subprocess
 import time
@@ -22,6 +23,15 @@ from helpers.data.loading import FEATURES
 from helpers.search.local_postgres import LocalPostgres, server_programs
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "emotion"
+SHARED_GOEMOTIONS = SHARED_DATA.parent / "goemotions"
+
+
+def unavailable(message: str) -> None:
+    """A test's real dependency is missing: a failure on CI, which provides every one (.ci/run), a skip
+    elsewhere, so a laptop without Chromium or the data still runs the rest."""
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 @pytest.fixture(autouse=True)
@@ -37,7 +47,16 @@ def real_data_dir() -> Path:
     """The checksum-verified copy of the real splits ($EMOTION_DATA_DIR, else ../shared/data/emotion)."""
     folder = Path(os.environ.get("EMOTION_DATA_DIR", SHARED_DATA))
     if not (folder / "train.jsonl").is_file():
-        pytest.skip(f"real data not found at {folder}; set EMOTION_DATA_DIR")
+        unavailable(f"real data not found at {folder}; set EMOTION_DATA_DIR")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def goemotions_dir() -> Path:
+    """GoEmotions' released train and dev splits ($GOEMOTIONS_DATA_DIR, else ../shared/data/goemotions)."""
+    folder = Path(os.environ.get("GOEMOTIONS_DATA_DIR", SHARED_GOEMOTIONS))
+    if not (folder / "dev.tsv").is_file():
+        unavailable(f"GoEmotions not found at {folder}; set GOEMOTIONS_DATA_DIR")
     return folder
 
 
@@ -93,21 +112,22 @@ CHROMIUM = Path("/usr/bin/chromium")
 def chromium() -> Path:
     """Debian's Chromium for the browser tests; its absence fails on CI (.ci/run installs it) and skips elsewhere."""
     if not CHROMIUM.is_file():
-        message = f"{CHROMIUM} not found: apt-get install -y chromium"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"{CHROMIUM} not found: apt-get install -y chromium")
     return CHROMIUM
+
+
+@pytest.fixture
+def poppler() -> None:
+    """pdfinfo and pdftotext read the printed PDF (the report's test)."""
+    if not (shutil.which("pdfinfo") and shutil.which("pdftotext")):
+        unavailable("pdfinfo and pdftotext not found: apt-get install -y poppler-utils")
 
 
 def _need_postgres() -> None:
     """Debian's PostgreSQL server for the shared-search tests; its absence fails on CI (.ci/run installs it) and
     skips elsewhere."""
     if server_programs() is None:
-        message = "PostgreSQL's server programs not found: apt-get install -y postgresql"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable("PostgreSQL's server programs not found: apt-get install -y postgresql")
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ links the executed notebooks' pages, and Chromium prints it to a PDF of several 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -69,16 +68,6 @@ def report(smoke_run: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[st
         patch.setenv("EMOTION_RUNS_DIR", str(smoke_run.parent))
         publish_notebooks(smoke_run / "notebooks", out / "report")
         return build_report(smoke_run, out / "report", out / "figures")
-
-
-@pytest.fixture
-def poppler() -> None:
-    """pdfinfo and pdftotext read the printed PDF; missing, they fail on CI (.ci/run installs them), else skip."""
-    if not (shutil.which("pdfinfo") and shutil.which("pdftotext")):
-        message = "pdfinfo and pdftotext not found: apt-get install -y poppler-utils"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
 
 
 @pytest.fixture(scope="module")

@@ -231,7 +231,7 @@ def load_local(folder: str | os.PathLike[str]) -> DatasetDict:
     return DatasetDict({split: read_split(find_split_file(folder, split)) for split in SPLITS})
 
 
-def _hub_reachable(timeout: float = 5.0) -> bool:
+def hub_reachable(timeout: float = 5.0) -> bool:
     """One short TCP connection instead of the hub client's long retry loop."""
     if os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "") or os.environ.get("HF_DATASETS_OFFLINE", "0") not in (
         "0",
@@ -248,7 +248,7 @@ def _hub_reachable(timeout: float = 5.0) -> bool:
 
 
 def load_hub() -> DatasetDict:
-    if not _hub_reachable():
+    if not hub_reachable():
         raise EmotionDataError(
             f"no local data and the Hugging Face hub is not reachable. Set ${DATA_ENV} (or pass data_dir) "
             "to a folder holding train/validation/test as .jsonl, .csv, .parquet or Kaggle .txt files."

@@ -11,7 +11,6 @@ written (`normalise_like_training`) before they reach the model. Nothing is tune
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ import pandas as pd
 
 from helpers import LABEL_NAMES
 from helpers.data.loading import EmotionDataError, read_csv
+from helpers.data.text_form import normalise_like_training
 from helpers.evaluation.errors import confusion_pairs
 from helpers.evaluation.statistics import bootstrap_intervals, confusion, mcnemar_test
 from helpers.metrics import classification_scores
@@ -30,9 +30,6 @@ from helpers.paths import PROJECT_ROOT
 OUT_OF_DOMAIN_CSV = PROJECT_ROOT / "data" / "out_of_domain.csv"
 FEEL_WORDS = re.compile(r"\b(?:feel|feels|feeling|feelings|felt)\b", re.IGNORECASE)
 """The verb the training texts were collected with: a text using it is closer to the training data."""
-_APOSTROPHES = re.compile("['\u2018\u2019\u02bc`]")
-_DIGITS = re.compile(r"[0-9]")
-_NOT_LETTERS = re.compile(r"[^a-z]+")
 
 
 class ProbabilisticClassifier(Protocol):
@@ -70,20 +67,6 @@ def load_out_of_domain(path: str | Path = OUT_OF_DOMAIN_CSV) -> pd.DataFrame:
     if not texts:
         raise EmotionDataError(f"{path}: the file holds no rows")
     return pd.DataFrame({"text": texts, "label": labels})
-
-
-def normalise_like_training(text: str) -> str:
-    """`text` written the way the training tweets are: lower case, ASCII letters and single spaces only.
-
-    Read off the data (all three splits hold nothing but a-z and single spaces): apostrophes are mostly
-    dropped inside words ("im", "dont" outnumber "i m", "don t"), digits vanish ("a year old man"), and
-    any other character separates words ("self esteem", "she he"). Accents lose their marks ("cafe");
-    emoji and other symbols become spaces.
-    """
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    unmarked = "".join(char for char in decomposed if not unicodedata.combining(char))
-    joined = _DIGITS.sub("", _APOSTROPHES.sub("", unmarked))
-    return " ".join(_NOT_LETTERS.sub(" ", joined).split())
 
 
 def feel_share(texts: Sequence[str]) -> float:

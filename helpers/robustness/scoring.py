@@ -8,7 +8,7 @@ from typing import Any, Protocol
 import numpy as np
 from tqdm.auto import tqdm
 
-from helpers.evaluation.out_of_domain import normalise_like_training
+from helpers.data.text_form import normalise_like_training
 from helpers.evaluation.statistics import bootstrap_intervals
 from helpers.metrics import scores_from_probabilities
 from helpers.notebook import show_progress

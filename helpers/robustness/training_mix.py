@@ -16,7 +16,7 @@ def mix_into_training(data: DatasetDict, extra: Dataset, ratio: float, seed: int
     wanted = round(ratio * len(data["train"]))
     if wanted == 0:
         return data
-    extra = extra.cast(FEATURES).select_columns(["text", "label"])
+    extra = extra.select_columns(["text", "label"]).cast(FEATURES)
     sample = stratified_subset(extra, min(wanted, len(extra)), seed) if wanted < len(extra) else extra
     train = concatenate_datasets([data["train"].select_columns(["text", "label"]), sample]).shuffle(seed=seed)
     return DatasetDict({**data, "train": train.flatten_indices()})
