@@ -114,6 +114,8 @@ $(EXECUTED)/05_evaluation.ipynb: \
 	helpers/reporting/modelcard.py \
 	helpers/reporting/templates.py \
 	helpers/reporting/titles.py \
+	helpers/robustness/__init__.py \
+	helpers/robustness/results.py \
 	helpers/serving/__init__.py \
 	helpers/serving/backends.py \
 	helpers/serving/classifier.py \
@@ -137,6 +139,7 @@ $(EXECUTED)/06_error_analysis.ipynb: \
 	helpers/data/__init__.py \
 	helpers/data/fingerprints.py \
 	helpers/data/loading.py \
+	helpers/data/text_form.py \
 	helpers/evaluation/__init__.py \
 	helpers/evaluation/errors.py \
 	helpers/evaluation/names.py \
@@ -196,3 +199,61 @@ $(EXECUTED)/07_peft.ipynb: \
 	helpers/training/progress.py \
 	helpers/training/workers.py \
 	$(EXECUTED)/03_finetune.ipynb
+$(EXECUTED)/08_robustness.ipynb: \
+	helpers/__init__.py \
+	helpers/baselines/__init__.py \
+	helpers/baselines/fitted.py \
+	helpers/baselines/frozen_encoder.py \
+	helpers/colab.py \
+	helpers/data/__init__.py \
+	helpers/data/annotation.py \
+	helpers/data/fingerprints.py \
+	helpers/data/goemotions.py \
+	helpers/data/loading.py \
+	helpers/data/text_form.py \
+	helpers/evaluation/__init__.py \
+	helpers/evaluation/errors.py \
+	helpers/evaluation/names.py \
+	helpers/evaluation/out_of_domain.py \
+	helpers/evaluation/results.py \
+	helpers/evaluation/selection.py \
+	helpers/evaluation/statistics.py \
+	helpers/hardware.py \
+	helpers/metrics.py \
+	helpers/models/__init__.py \
+	helpers/models/batching.py \
+	helpers/models/building.py \
+	helpers/models/folder.py \
+	helpers/models/methods.py \
+	helpers/notebook.py \
+	helpers/paths.py \
+	helpers/plots.py \
+	helpers/probabilities.py \
+	helpers/profiles.py \
+	helpers/robustness/__init__.py \
+	helpers/robustness/augmentation.py \
+	helpers/robustness/behaviour.py \
+	helpers/robustness/choice.py \
+	helpers/robustness/interpolation.py \
+	helpers/robustness/overlap.py \
+	helpers/robustness/remedies.py \
+	helpers/robustness/results.py \
+	helpers/robustness/scoring.py \
+	helpers/robustness/training_mix.py \
+	helpers/serving/__init__.py \
+	helpers/serving/backends.py \
+	helpers/serving/classifier.py \
+	helpers/serving/onnx_export.py \
+	helpers/serving/served.py \
+	helpers/training/__init__.py \
+	helpers/training/evaluation_precision.py \
+	helpers/training/finetune.py \
+	helpers/training/identity.py \
+	helpers/training/progress.py \
+	helpers/training/workers.py \
+	data/goemotions_mapping.json \
+	data/goemotions_split.csv \
+	data/handwritten_test.csv \
+	data/out_of_domain.csv \
+	$(EXECUTED)/03_finetune.ipynb \
+	$(EXECUTED)/04_hpo.ipynb

@@ -16,7 +16,19 @@ HELPERS = PROJECT_ROOT / "helpers"
 
 # The pipeline, first to last. A module may import from its own stage or an earlier one, never a later one.
 # "" is the package's root: the shared parts (labels, profiles, paths, hardware, metrics) every stage uses.
-STAGES = ["", "data", "models", "baselines", "training", "search", "serving", "evaluation", "reporting", "bench"]
+STAGES = [
+    "",
+    "data",
+    "models",
+    "baselines",
+    "training",
+    "search",
+    "serving",
+    "evaluation",
+    "robustness",
+    "reporting",
+    "bench",
+]
 
 LONGEST_MODULE = 500  # lines: past this a module is doing two things
 

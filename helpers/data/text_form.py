@@ -12,6 +12,8 @@ import re
 import unicodedata
 from collections import Counter
 
+from helpers.data.loading import load_emotion
+
 _APOSTROPHES = re.compile("['\u2018\u2019\u02bc`]")
 _DIGITS = re.compile(r"[0-9]")
 _NOT_LETTERS = re.compile(r"[^a-z]+")
@@ -41,8 +43,6 @@ def apostrophe_counts(texts: list[str], pairs: tuple[tuple[str, str], ...] = (("
 
 
 def main() -> None:
-    from helpers.data.loading import load_emotion
-
     texts = list(load_emotion()["train"]["text"])
     print(
         f"training texts in the tweets' form: {sum(bool(TWEET_FORM.fullmatch(t)) for t in texts):,} of {len(texts):,}"

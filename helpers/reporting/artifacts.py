@@ -13,6 +13,7 @@ import yaml
 from helpers.evaluation.results import AnalysisResults, EvaluationResults, ResultsFileError
 from helpers.paths import REPORT_DIR
 from helpers.reporting.titles import METRIC_NAMES
+from helpers.robustness.results import RobustnessResults
 
 Results = TypeVar("Results", EvaluationResults, AnalysisResults)
 
@@ -50,6 +51,7 @@ def load_artifacts(run: Path) -> dict[str, Any]:
         "metrics": _read_results(EvaluationResults, run),
         "analysis": _read_results(AnalysisResults, run),
         "peft": _read_json(run / "peft" / "comparison.json", "07_peft"),
+        "robustness": _read_results(RobustnessResults, run),
         "wall_seconds": {},
     }
     wall = run / "wall_seconds.txt"

@@ -34,6 +34,7 @@ SECTIONS = (
     "Results",
     "Error analysis",
     "Parameter-efficient fine-tuning",
+    "Robustness: text as people write it",
     "Speed on a CPU",
     "Limitations",
     "Ethical considerations",

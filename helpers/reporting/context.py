@@ -15,6 +15,7 @@ from helpers.paths import PROJECT_ROOT, runs_root
 from helpers.profiles import FULL_FINE_TUNING
 from helpers.reporting.pages import NotebookPages
 from helpers.reporting.readme import headline_rows
+from helpers.reporting.robustness_facts import robustness_facts
 from helpers.reporting.titles import CONFIGURATION_TITLES, METRIC_NAMES, MODEL_TITLES, PRECISION_NAMES, model_title
 
 # The context: one function per section ------------------------------------------------------------------------
@@ -241,6 +242,7 @@ def build_context(
         "errors": error_facts(a),
         "ood": ood_facts(a),
         "peft": peft_facts(a),
+        "robustness": robustness_facts(a),
         "speed": speed_facts(bench),
         "reproducibility": reproducibility_facts(a),
         "labels": LABEL_NAMES,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from helpers.robustness.behaviour import INTENSIFIER_TOLERANCE, INVARIANCE_TEXTS
+
 GOALS = (
     ("OOD-test accuracy of the served model", "ood_test", "accuracy", 0.75),
     ("OOD-test macro F1 of the served model", "ood_test", "f1_macro", 0.70),
@@ -72,4 +74,6 @@ def robustness_facts(a: dict[str, Any]) -> dict[str, Any]:
         "versus": versus,
         "behaviour_models": models,
         "behaviour_rows": behaviour_rows,
+        "intensifier_tolerance": INTENSIFIER_TOLERANCE,
+        "invariance_texts": INVARIANCE_TEXTS,
     }
