@@ -54,6 +54,7 @@ UPSTREAM: dict[str, dict[str, tuple[str, ...]]] = {
     "08_robustness": {
         "03_finetune": ("finetune/model/config.json", "finetune/training_result.json"),
         "04_hpo": ("tuned/model/config.json", "tuned/training_result.json"),
+        "05_evaluation": ("evaluation/metrics.json",),  # and the seeds' runs it trained
     },
 }
 """notebook -> {earlier notebook: the files under runs/<profile>/ it reads from that notebook's run}."""

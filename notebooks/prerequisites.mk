@@ -256,4 +256,5 @@ $(EXECUTED)/08_robustness.ipynb: \
 	data/handwritten_test.csv \
 	data/out_of_domain.csv \
 	$(EXECUTED)/03_finetune.ipynb \
-	$(EXECUTED)/04_hpo.ipynb
+	$(EXECUTED)/04_hpo.ipynb \
+	$(EXECUTED)/05_evaluation.ipynb

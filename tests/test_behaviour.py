@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from helpers import LABEL_NAMES
-from helpers.robustness.behaviour import ADJECTIVES, one_typo, run_suite
+from helpers.robustness.behaviour import ADJECTIVES, NAMES, one_typo, run_suite, swap_name_or_place
 
 TWEETS = [
     "i feel so lonely since she left",
@@ -79,15 +79,18 @@ def test_a_constant_model_fails_minimum_functionality_and_negation_but_no_invari
     found = rates(Constant("joy"))
     assert found["emotion named outright"] == 75 / 90  # right only on joy's 15 sentences
     assert found["negated joy is not joy"] == 1.0
-    assert all(rate == 0.0 for name, rate in found.items() if name.startswith(("typed", "the ", "one", "an excl")))
+    saved = run_suite(Constant("joy"), TWEETS, seed=0).to_dict()["tests"]
+    assert all(test["failure_rate"] == 0.0 for test in saved if test["kind"] == "invariance")
 
 
-def test_a_model_that_reads_case_fails_the_typed_rewrite() -> None:
-    suite = run_suite(CaseReader(), TWEETS, seed=0)
-    typed = next(test for test in suite.tests if test.name.startswith("typed"))
-    assert typed.cases == len(TWEETS) and typed.failure_rate == 1.0
-    assert typed.examples[0]["before"] == "sadness" and typed.examples[0]["after"] == "joy"
-    assert typed.examples[0]["rewritten"].endswith(".") and typed.examples[0]["rewritten"][0].isupper()
+def test_a_model_that_reads_case_fails_sentence_case_only() -> None:
+    suite = {test.name: test for test in run_suite(CaseReader(), TWEETS, seed=0).tests}
+    cased = suite["sentence case"]
+    assert cased.cases == len(TWEETS) and cased.failure_rate == 1.0
+    assert cased.examples[0]["before"] == "sadness" and cased.examples[0]["after"] == "joy"
+    assert cased.examples[0]["rewritten"][0].isupper() and " I " in cased.examples[0]["rewritten"]
+    assert suite["a full stop added"].failure_rate == 0.0 and suite["apostrophes"].failure_rate == 0.0
+    assert suite["apostrophes"].cases == 2  # "im thrilled", "i dont know": the others have no contraction
 
 
 def test_an_intensifier_that_lowers_the_emotion_fails() -> None:
@@ -101,6 +104,16 @@ def test_a_typo_swaps_two_inner_letters_of_one_word() -> None:
     assert typo != text and len(typo) == len(text) and sorted(typo) == sorted(text)
     assert typo.startswith("i feel w") and typo.endswith("l")
     assert one_typo("i am ok", random.Random(3)) == "i am ok"  # no word long enough: unchanged
+
+
+def test_a_name_or_place_is_swapped_for_another_of_its_kind() -> None:
+    swapped = swap_name_or_place("i miss john so much since he moved to london", random.Random(1))
+    assert swapped != "i miss john so much since he moved to london" and "london" in swapped
+    assert swapped.split()[2] in NAMES and swapped.split()[2] != "john"
+    assert swap_name_or_place("i feel fine", random.Random(1)) == "i feel fine"
+    named = [*TWEETS, "i feel like mary never listens"]
+    swap = {test.name: test for test in run_suite(Keywords(), named, seed=0).tests}["a name or place swapped"]
+    assert swap.cases == 1 + 30 and swap.failures == 0  # the text, and one templated sentence per adjective
 
 
 def test_the_suite_is_saved_with_every_count() -> None:

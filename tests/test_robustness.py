@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from transformers import BertConfig, BertForSequenceClassification, BertTokenize
 
 from helpers import LABEL_NAMES
 from helpers.models.folder import load_model_folder
+from helpers.reporting.robustness_facts import robustness_facts
 from helpers.robustness.augmentation import drop_lead_in, rewrite_as_typed, with_apostrophes
 from helpers.robustness.choice import choose_for_use
 from helpers.robustness.interpolation import INTERPOLATION_RECORD, interpolate_folders
@@ -102,3 +104,28 @@ def test_a_rewrite_keeps_the_words_and_types_them_as_people_do(easy_data) -> Non
         assert after[0].isupper() and after[-1] in ".!"
         assert after.lower().rstrip(".!").split()[-1] == before.split()[-1]  # the ending words are kept
     assert rewritten["text"] == rewrite_as_typed(easy_data["train"], seed=0)["text"]  # seeded
+
+
+def test_the_report_reads_each_goal_off_the_served_model() -> None:
+    def split(accuracy: float, f1_macro: float) -> dict:
+        return {"accuracy": accuracy, "f1_macro": f1_macro, "ci95": {"accuracy": [0, 1], "f1_macro": [0, 1]}}
+
+    test = {
+        "in_domain": {"test": split(0.926, 0.88), "ood_test": split(0.30, 0.29), "handwritten_test": split(0.55, 0.5)},
+        "for_use": {"test": split(0.919, 0.87), "ood_test": split(0.76, 0.66), "handwritten_test": split(0.80, 0.79)},
+    }
+    flips = {"a full stop added": 0.005, "sentence case": 0.02, "the \u201ci feel\u201d opening dropped": 0.03}
+    behaviour = {
+        "tests": [{"name": n, "kind": "invariance", "cases": 100, "failure_rate": v} for n, v in flips.items()]
+    }
+    r = SimpleNamespace(
+        sets={}, annotation={}, choice={"name": "for_use"}, served={"model": "for_use"}, test=test,
+        validation={n: {"validation": split(0.92, 0.9), "ood_dev_all": split(0.7, 0.6)} for n in test},
+        behaviour={"for_use": behaviour},
+    )  # fmt: skip
+    facts = robustness_facts({"robustness": r, "metrics": SimpleNamespace(chosen={"name": "in_domain"})})
+    met = [goal["met"] for goal in facts["goals"]]
+    # OOD-test accuracy, OOD-test macro F1, hand-written accuracy, in domain (0.919 < 0.926 - 0.005), then flips
+    assert met == [True, False, True, False, True, False, True]
+    assert facts["versus"]["ood_test"] == pytest.approx(100 * (0.30 - 0.76))
+    assert facts["rows"][0]["name"] == "for_use" and facts["rows"][0]["chosen"]

@@ -49,9 +49,9 @@ C_GRID: dict[str, tuple[float, ...]] = {
     "logreg": (1.0, 3.0, 10.0, 30.0, 100.0),
     "linear_svm": (0.03, 0.1, 0.3, 1.0, 3.0),
 }
-"""Model -> its C values. The ranges differ because the two losses reach their best at different C: on the full
-data logistic regression scored best between 3 and 100, the linear SVM between 0.3 and 3 (at C = 10 the SVM
-scored lower and fitted slowest, and below the ranges both underfit)."""
+"""Model -> its C values. The ranges differ because the two losses regularise on different scales of C (the
+hinge loss saturates sooner). Notebook 02 shows every cell's validation score (`tfidf_grid.json`), so a best C
+at the edge of its range is there to see."""
 CLASS_WEIGHTS: tuple[str | None, ...] = (None, "balanced")
 CLASSIFIER_TITLES = {"logreg": "logistic regression", "linear_svm": "linear SVM"}
 
@@ -145,8 +145,8 @@ def fit_tfidf(
     facts: dict[str, Any] = {"train_rows": len(train_texts), "validation_rows": len(val_texts), "feature_sets": {}}
     best: tuple[dict[str, Any], TransformerMixin, ClassifierMixin] | None = None
     started = perf_counter()
-    # One BLAS thread: L-BFGS works on small vectors, and on a shared machine OpenBLAS's spinning threads made
-    # each logistic regression about ten times slower than a single thread (measured on 2 busy cores).
+    # One BLAS thread: L-BFGS works on small vectors, where OpenBLAS's threads spin waiting for work that a
+    # single thread finishes alone, and on a shared machine that spinning takes cores from the other fits.
     with threadpool_limits(limits=1):
         for name in feature_sets:
             start = perf_counter()

@@ -13,6 +13,17 @@ GOALS = (
 )
 """The issue's goals, each a test set, a metric and the value to reach."""
 
+FLIP_GOALS = (
+    ("label flips of the served model when a full stop is added", "a full stop added", 0.01),
+    ("label flips of the served model under sentence case", "sentence case", 0.01),
+    (
+        "label flips of the served model when the \u201ci feel\u201d opening is dropped",
+        "the \u201ci feel\u201d opening dropped",
+        0.03,
+    ),
+)
+"""The issue's behaviour goals: an invariance test of the suite and the largest share of flips to allow."""
+
 IN_DOMAIN_SLACK = 0.005
 """The last goal: in-domain test accuracy at most half a point below notebook 05's chosen model."""
 
@@ -33,7 +44,7 @@ def robustness_facts(a: dict[str, Any]) -> dict[str, Any]:
         for name in sorted(r.test, key=lambda n: (n != chosen, -r.validation[n]["ood_dev_all"]["f1_macro"]))
     ]
     goals = [
-        {"what": what, "value": r.test[served][split][metric], "target": target,
+        {"what": what, "value": r.test[served][split][metric], "target": target, "at_least": True,
          "met": r.test[served][split][metric] >= target}
         for what, split, metric, target in GOALS
     ]  # fmt: skip
@@ -43,9 +54,16 @@ def robustness_facts(a: dict[str, Any]) -> dict[str, Any]:
             "what": f"in-domain test accuracy of the served model, against {in_domain_test:.4f} less half a point",
             "value": served_test,
             "target": in_domain_test - IN_DOMAIN_SLACK,
+            "at_least": True,
             "met": served_test >= in_domain_test - IN_DOMAIN_SLACK,
         }
     )
+    if served in r.behaviour:
+        flips = {test["name"]: test["failure_rate"] for test in r.behaviour[served]["tests"]}
+        goals += [
+            {"what": what, "value": flips[test], "target": most, "at_least": False, "met": flips[test] <= most}
+            for what, test, most in FLIP_GOALS
+        ]
     models = list(r.behaviour)
     tests = r.behaviour[models[0]]["tests"] if models else []
     behaviour_rows = [

@@ -1,4 +1,4 @@
-"""BACK"""
+"""The back ends a model folder can be served on, and the choice of the default one on validation."""
 
 from __future__ import annotations
 

@@ -58,8 +58,8 @@ class NoModelError(FileNotFoundError):
 
 
 def newest_model() -> Path | None:
-    """The model the newest evaluated run serves (chosen on validation by notebook 05), else the tuned model of
-    the newest run under `runs_root()`, or None.
+    """The model the newest evaluated run serves (notebook 08's model for use, else notebook 05's), else the
+    tuned model of the newest run under `runs_root()`, or None.
 
     Runs without a served-model record are ordered by their config.json's modification time: loading a folder
     adds `onnx-cache/` to it, which would make the folder itself look new.

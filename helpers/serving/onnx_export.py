@@ -157,11 +157,14 @@ def export_onnx(model: PreTrainedModel, path: Path, cls_only_last_layer: bool = 
     return path
 
 
-def quantize_onnx(source: Path, target: Path) -> Path:
-    """ONNX Runtime's dynamic quantisation: int8 weights per output channel, activations quantised per call.
+PER_CHANNEL = True
+"""int8 weight scales per output channel rather than one per tensor: decided on the validation split by
+`python -m helpers.serving.quantization` (see its docstring for the measurement), never on test."""
 
-    Per-channel scales kept MiniLM's test accuracy within 0.2 points of float32, per-tensor ones did not.
-    """
+
+def quantize_onnx(source: Path, target: Path, per_channel: bool = PER_CHANNEL) -> Path:
+    """ONNX Runtime's dynamic quantisation: int8 weights (scaled per output channel unless told otherwise),
+    activations quantised per call."""
     # loaded late on purpose: ONNX export and its runtime are needed only when a graph is built
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -171,7 +174,7 @@ def quantize_onnx(source: Path, target: Path) -> Path:
     try:
         # the optimizer's fused operators have no ONNX shape inference: their outputs are float32
         extra = {"DefaultTensorType": onnx.TensorProto.FLOAT}
-        quantize_dynamic(source, target, weight_type=QuantType.QInt8, per_channel=True, extra_options=extra)
+        quantize_dynamic(source, target, weight_type=QuantType.QInt8, per_channel=per_channel, extra_options=extra)
     finally:
         logging.disable(disabled)
     return target
@@ -216,11 +219,12 @@ def build_onnx(
     int8: bool,
     cls_only_last_layer: bool = True,
     with_mask: bool | None = None,
+    per_channel: bool = PER_CHANNEL,
 ) -> Path:
     """Export, optimise and (with `int8`) quantise `model` into `target`; intermediate files go next to it.
 
     `with_mask` defaults to `not int8`: the int8 graph runs one unpadded text per call. The keyword
-    arguments exist for the benchmark's ablations.
+    arguments exist for the benchmark's ablations and the quantisation comparison.
     """
     with_mask = not int8 if with_mask is None else with_mask
     steps = 3 if int8 else 2  # export, optimise, quantise: a few seconds each on a CPU
@@ -231,7 +235,7 @@ def build_onnx(
         exported.unlink()
         bar.update()
         if int8:
-            quantize_onnx(optimized, target)
+            quantize_onnx(optimized, target, per_channel)
             optimized.unlink()
             bar.update()
     return target

@@ -1,8 +1,8 @@
-"""Which model folder a run serves: the one notebook 05 chose on validation, recorded beside its scores.
+"""Which model folder a run serves: notebook 08's model for use, else the one notebook 05 chose on validation.
 
-The demo and the command line serve one model folder. Notebook 05 records which folder stands for its chosen
-model (`evaluation.selection.served_model`), so that what people use is what the report analyses, or the
-report says which member of an ensemble is served instead. A run folder (`runs/cpu`) given where a model
+The demo and the command line serve one model folder. Notebooks 05 and 08 record which folder stands for their
+chosen model, so that what people use is what the report describes, or the report says which member of an
+ensemble is served instead. A run folder (`runs/cpu`) given where a model
 folder is expected stands for the model it serves.
 """
 
@@ -46,7 +46,8 @@ def read_served_record(run_folder: Path) -> dict[str, Any] | None:
         record = json.loads(path.read_text(encoding="utf-8"))
         return {**record, "path": Path(run_folder) / record["folder"]}
     except (json.JSONDecodeError, KeyError, TypeError) as error:
-        raise ValueError(f"{path}: not a served-model record ({error}); re-run notebook 05") from error
+        notebook = "08" if path.parent.name == "robustness" else "05"
+        raise ValueError(f"{path}: not a served-model record ({error}); re-run notebook {notebook}") from error
 
 
 def served_model_folder(path: Path) -> Path:
