@@ -18,8 +18,9 @@ from helpers.bench import precision as bench_precision
 from helpers.bench import run as bench_run
 from helpers.bench import training as bench_training
 from helpers.bench.settings import BATCH_EFFECT_TOLERANCE, BF16_RECIPES, PRECISIONS, PROJECT, SEED, SETTINGS
+from helpers.data.loading import load_emotion, subset_for_profile
 from helpers.hardware import cpu_has_native_bf16, resolve_mixed_precision
-from helpers.models.batching import LogitsFunction, sorted_batch_logits, torch_backend
+from helpers.models.batching import LogitsFunction, batched_logits, sorted_batch_logits, torch_backend
 from helpers.models.building import load_tokenizer
 from helpers.probabilities import softmax
 from helpers.profiles import resolve_profile
@@ -65,7 +66,9 @@ def smoke_bench(
     return returned, output
 
 
-def test_smoke_bench_writes_complete_json(smoke_bench: tuple[dict, Path], trained_folder: Path) -> None:
+def test_smoke_bench_writes_complete_json(
+    smoke_bench: tuple[dict, Path], trained_folder: Path, real_data_dir: Path
+) -> None:
     _, output = smoke_bench
     written = json.loads(output.read_text(), parse_constant=refuse_non_finite)  # strict JSON, as browsers read it
     assert written["profile"] == "smoke"
@@ -95,7 +98,14 @@ def test_smoke_bench_writes_complete_json(smoke_bench: tuple[dict, Path], traine
         assert 0 <= row["accuracy"] <= 1
         assert row["accuracy_drop_points"] == pytest.approx(100 * (inference["fp32_accuracy"] - row["accuracy"]))
     assert inference["recommended_backend"] in BACKENDS and inference["fastest_within_bounds"] in BACKENDS
-    assert inference["split"] == "validation"  # the bench never reads the test split
+    # the bench scores the profile's validation texts, never the test split: its float32 accuracy is theirs
+    smoke = resolve_profile("smoke")
+    validation = subset_for_profile(load_emotion(real_data_dir), smoke.train_size, smoke.eval_size, smoke.seed)
+    model = AutoModelForSequenceClassification.from_pretrained(trained_folder)
+    tokenizer = AutoTokenizer.from_pretrained(trained_folder)
+    logits = batched_logits(model, tokenizer, list(validation["validation"]["text"]), max_length=smoke.max_length)
+    expected = (logits.argmax(axis=1) == np.asarray(validation["validation"]["label"])).mean()
+    assert inference["fp32_accuracy"] == pytest.approx(expected)
     assert written["machine"]["cpu_model"] and written["machine"]["torch_cpu_capability"]
     # the default back end gives a text the same probabilities alone as in a batch; fp32 does too
     for name in ("fp32", FAST_BACKEND):

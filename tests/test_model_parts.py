@@ -24,6 +24,7 @@ from helpers.models.folder import TokenizerMismatchError, load_model_folder
 from helpers.paths import run_dir
 from helpers.probabilities import softmax
 from helpers.profiles import resolve_profile
+from helpers.serving import backends
 from helpers.serving.backends import (
     BACKEND_DECISION,
     EXACT_BACKEND,
@@ -139,14 +140,22 @@ def test_evaluation_scores_a_model_with_its_own_tokenizer(custom_run: Path, cust
     assert (expected.argmax(axis=1) == np.asarray(labels)).mean() > 0.6  # the model's own numbers are good ones
 
 
-def test_decision_is_saved_in_the_folder_and_served_by_default(custom_run: Path, easy_data, tmp_path: Path) -> None:
+def test_decision_is_saved_in_the_folder_and_served_by_default(
+    custom_run: Path, easy_data, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = tmp_path / "model"
     shutil.copytree(custom_run, folder)
     assert default_backend(folder) == EXACT_BACKEND  # undecided: the exact graph
     model, tokenizer = load_model_folder(folder)
-    decision = decide_backend(model, tokenizer, list(easy_data["validation"]["text"]), easy_data["validation"]["label"])
-    assert decision["split"] == "validation" and decision["agreement"]["texts"] == len(easy_data["validation"])
-    assert decision["backend"] == choose_backend(decision["agreement"])
+    texts, labels = list(easy_data["validation"]["text"]), easy_data["validation"]["label"]
+    decision = decide_backend(model, tokenizer, texts, labels)
+    assert decision["agreement"]["texts"] == len(texts)
+    # the bounds decide: none at all serves int8, an impossible one the exact graph, on the same measurement
+    monkeypatch.setattr(backends, "MAX_CHANGED_LABELS", 1.0)
+    monkeypatch.setattr(backends, "MAX_ACCURACY_CHANGE_POINTS", 100.0)
+    assert decide_backend(model, tokenizer, texts, labels)["backend"] == backends.FAST_BACKEND
+    monkeypatch.setattr(backends, "MAX_ACCURACY_CHANGE_POINTS", -1.0)
+    assert decide_backend(model, tokenizer, texts, labels)["backend"] == EXACT_BACKEND
     save_backend_decision(folder, {**decision, "backend": "int8"})
     assert EmotionClassifier.from_folder(folder).backend == "int8"
     (folder / BACKEND_DECISION).write_text(json.dumps({"backend": "tpu"}), encoding="utf-8")
