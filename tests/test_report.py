@@ -39,7 +39,7 @@ from helpers.reporting.pdf import print_pdf
 from helpers.reporting.templates import environment, reflow
 from helpers.reporting.titles import MODEL_TITLES, model_title
 from helpers.serving.backends import BACKENDS
-from helpers.serving.served import served_model_folder
+from helpers.serving.served import SERVED_RECORD, served_model_folder
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("0*.ipynb"))
 
@@ -238,7 +238,9 @@ def test_smoke_run_left_the_expected_artifacts(smoke_run: Path) -> None:
     metrics = json.loads((smoke_run / "evaluation/metrics.json").read_text())
     choices = json.loads((smoke_run / "evaluation/choices.json").read_text())
     assert choices["chosen"] == metrics["chosen"] and choices["served_backend"] == metrics["served_backend"]
-    served_dir = served_model_folder(smoke_run)  # what the demo and the command line load for this run
+    robustness = json.loads((smoke_run / "robustness" / SERVED_RECORD).read_text())
+    assert served_model_folder(smoke_run) == smoke_run / robustness["folder"]  # what the demo and CLI load: 08's
+    served_dir = smoke_run / json.loads((smoke_run / "evaluation" / SERVED_RECORD).read_text())["folder"]
     chosen = metrics["chosen"]
     served_run = Path(chosen["folders"][chosen["members"].index(chosen["served"])])
     assert served_dir.parent.name == served_run.name and served_dir.name == "model"
@@ -246,7 +248,10 @@ def test_smoke_run_left_the_expected_artifacts(smoke_run: Path) -> None:
     assert decision == metrics["served_backend"] and decision["backend"] in BACKENDS
     card = (served_dir / "README.md").read_text()
     assert card.startswith("---\n") and "model-index" in card and "dair-ai/emotion" in card
-    assert f"served as `{decision['backend']}`" in card and "decided on the validation split" in card
+    agreement = decision["agreement"]  # the card's account of the decision is the decision's own measurement
+    assert f"served as `{decision['backend']}`" in card
+    assert f"changed {agreement['changed_labels']} of {agreement['texts']} float32 labels" in card
+    assert agreement["texts"] == metrics["runs"][chosen["served"]]["rows"]["validation"]  # validation's texts
     rows = metrics["runs"][metrics["chosen"]["served"]]["rows"]
     assert f"{rows['train']:,} training texts" in card and "% of the training texts" in card
 
