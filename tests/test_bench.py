@@ -299,8 +299,9 @@ def test_report_shows_the_new_sections_and_skips_them_when_absent(smoke_bench: t
             assert f"| {row['experiments_per_hour']:.0f} |" in text
         assert f"{parallel['speedup']:.2f}× the experiments per hour" in text
     if written["precision"]["supported"]:
-        verdict = "adopted" if written["precision"]["adopt_bf16"] else "not adopted"
-        assert f"**{verdict}**" in text and f"{written['precision']['speedup']:.2f}× as fast" in text
+        verdict = "wins" if written["precision"]["adopt_bf16"] else "does not win"
+        assert f"bf16 {verdict} on both counts" in text and f"{written['precision']['speedup']:.2f}× as fast" in text
+        assert f"With {len(written['precision']['runs']['seeds'])} seeds per precision" in text
     older = {key: value for key, value in written.items() if key not in ("parallel", "precision")}
     text = speed_section(older)  # a benchmarks.json from before these sections: left out, no error
     assert "Speed on a CPU" in text and "per hour" not in text and "bf16 autocast against" not in text

@@ -26,8 +26,9 @@ from helpers.training.workers import run_jobs
 
 
 def adopt_bf16(speedup: float, float32_accuracy: float, bf16_accuracy: float) -> bool:
-    """bf16 is adopted only if it wins on both counts: faster (`speedup` = float32's seconds over bf16's, above 1)
-    and a mean validation accuracy no lower than float32's. Anything else keeps the exact precision."""
+    """The bench's verdict, reported and never acted on (the profile's precision follows the CPU's flags): bf16
+    wins only on both counts: faster (`speedup` = float32's seconds over bf16's, above 1)
+    and a mean validation accuracy no lower than float32's."""
     return speedup > 1 and bf16_accuracy >= float32_accuracy
 
 
