@@ -22,6 +22,7 @@ from helpers.data.loading import load_emotion, subset_for_profile
 from helpers.hardware import cpu_has_native_bf16, resolve_mixed_precision
 from helpers.models.batching import LogitsFunction, batched_logits, sorted_batch_logits, torch_backend
 from helpers.models.building import load_tokenizer
+from helpers.models.folder import weights_sha256
 from helpers.probabilities import softmax
 from helpers.profiles import resolve_profile
 from helpers.reporting.context import speed_facts
@@ -477,3 +478,22 @@ def test_workers_share_a_batch_without_changing_it(tmp_path: Path) -> None:
         np.testing.assert_array_equal(single[0], together[row])
     with pytest.raises(ValueError, match="no attention_mask input"):
         onnx_backend(int8, one_text_per_call=False)
+
+
+def test_the_speed_section_says_whose_model_it_measured(smoke_bench: tuple[dict, Path], trained_folder: Path) -> None:
+    written = json.loads(smoke_bench[1].read_text())
+    assert written["inference"]["model_sha256"] == weights_sha256(trained_folder)
+    template = environment().get_template("sections/speed.md.j2")
+
+    def section(bench: dict, served: dict) -> str:
+        facts = speed_facts({**bench, "path": str(smoke_bench[1])}, served)
+        context = {"speed": facts, "precision_names": PRECISION_NAMES, "figure": lambda name, caption: ""}
+        return reflow(template.render(context))
+
+    ours = {"name": "finetune_tuned", "sha256": weights_sha256(trained_folder)}
+    assert "Inference with the served model (`finetune_tuned`;" in section(written, ours)
+    other = section(written, {"name": "lp-ft", "sha256": "0" * 64})
+    assert "That is not the model this report serves (`lp-ft`), so the figures are that model's" in other
+    assert f"with `{trained_folder}`" in other
+    older = {**written, "inference": {k: v for k, v in written["inference"].items() if k != "model_sha256"}}
+    assert "predates its record of which weights it measured" in section(older, ours)

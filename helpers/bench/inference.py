@@ -32,10 +32,15 @@ from helpers.serving.backends import (
     within_bounds,
 )
 from helpers.serving.onnx_export import build_onnx
+from helpers.serving.served import read_served_record
 
 
 def default_model_folder(profile_name: str) -> Path | None:
-    """The tuned model of a profile's runs, else its seed-recipe fine-tune, else None."""
+    """The model the profile's run serves (notebook 08's or 05's record), else its tuned model, else its
+    seed-recipe fine-tune, else None."""
+    record = read_served_record(runs_root() / profile_name)
+    if record is not None and (record["path"] / "config.json").is_file():
+        return record["path"]
     for run in ("tuned", "finetune"):
         folder = runs_root() / profile_name / run / "model"
         if (folder / "config.json").is_file():

@@ -23,6 +23,7 @@ from helpers.bench.training import bench_training, epoch_padding
 from helpers.data.loading import load_emotion, subset_for_profile
 from helpers.hardware import machine_info
 from helpers.models.building import load_tokenizer
+from helpers.models.folder import weights_sha256
 from helpers.profiles import resolve_profile
 from helpers.serving.backends import (
     BACKENDS,
@@ -71,7 +72,11 @@ def run_bench(profile_name: str, model_folder: Path | None = None, data_dir: Pat
         settings,
         trained=folder is not None,
     )
-    result["inference"] = {"model": str(folder) if folder else f"untrained {profile.model_name_or_path}", **inference}
+    result["inference"] = {
+        "model": str(folder) if folder else f"untrained {profile.model_name_or_path}",
+        "model_sha256": weights_sha256(folder) if folder else None,  # the report matches it to its served model
+        **inference,
+    }
     del model
     gc.collect()
     tokenized = tokenize_splits(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -105,3 +106,18 @@ def load_model_folder(
     config = AutoConfig.from_pretrained(folder)
     check_tokenizer_fits(config, tokenizer, folder)
     return AutoModelForSequenceClassification.from_pretrained(folder), tokenizer
+
+
+def weights_sha256(folder: str | Path) -> str:
+    """A sha256 of a model folder's weight files (`*.safetensors`, in name order): which weights were measured,
+    so a speed figure can be matched to the model a report describes."""
+    digest = hashlib.sha256()
+    files = sorted(Path(folder).glob("*.safetensors"))
+    if not files:
+        raise FileNotFoundError(f"{folder}: no *.safetensors weights to fingerprint")
+    for path in files:
+        digest.update(path.name.encode("utf-8"))
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()

@@ -11,9 +11,11 @@ from typing import Any, TypeVar
 import yaml
 
 from helpers.evaluation.results import AnalysisResults, EvaluationResults, ResultsFileError
+from helpers.models.folder import weights_sha256
 from helpers.paths import REPORT_DIR
 from helpers.reporting.titles import METRIC_NAMES
 from helpers.robustness.results import RobustnessResults
+from helpers.serving.served import read_served_record
 
 Results = TypeVar("Results", EvaluationResults, AnalysisResults)
 
@@ -39,6 +41,14 @@ def _read_results(kind: type[Results], run: Path) -> Results:
         raise ReportInputError(str(error)) from error
 
 
+def served_model_facts(run: Path) -> dict[str, Any] | None:
+    """The model the run serves (notebook 08's record, else 05's) and its weights' fingerprint, or None."""
+    record = read_served_record(run)
+    if record is None:
+        return None
+    return {"name": record["model"], "folder": record["folder"], "sha256": weights_sha256(record["path"])}
+
+
 def load_artifacts(run: Path) -> dict[str, Any]:
     """Everything the notebooks saved that the report is built from, read from the run folder."""
     artifacts = {
@@ -52,6 +62,7 @@ def load_artifacts(run: Path) -> dict[str, Any]:
         "analysis": _read_results(AnalysisResults, run),
         "peft": _read_json(run / "peft" / "comparison.json", "07_peft"),
         "robustness": _read_results(RobustnessResults, run),
+        "served_model": served_model_facts(run),
         "wall_seconds": {},
     }
     wall = run / "wall_seconds.txt"

@@ -188,12 +188,17 @@ def shown_path(path: Path) -> str:
     return path.as_posix()
 
 
-def speed_facts(bench: dict[str, Any] | None) -> dict[str, Any] | None:
-    """`make bench`'s measurements, where the file came from, and the machine in words."""
+def speed_facts(bench: dict[str, Any] | None, served: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """`make bench`'s measurements, where the file came from, the machine in words, and whether the model it
+    measured is the one the run serves (`served`: `artifacts.served_model_facts`), by its weights' sha256."""
     if bench is None:
         return None
+    measured = bench["inference"].get("model_sha256")
     return {
         **bench,
+        "served_name": served["name"] if served else None,
+        "same_model": bool(served and measured and measured == served["sha256"]),
+        "fingerprinted": measured is not None,
         "file": shown_path(Path(bench["path"])),
         "date": bench["created"][:10],
         "machine_words": describe(bench["machine"]),
@@ -243,7 +248,7 @@ def build_context(
         "ood": ood_facts(a),
         "peft": peft_facts(a),
         "robustness": robustness_facts(a),
-        "speed": speed_facts(bench),
+        "speed": speed_facts(bench, a["served_model"]),
         "reproducibility": reproducibility_facts(a),
         "labels": LABEL_NAMES,
         "model_titles": MODEL_TITLES,
