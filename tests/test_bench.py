@@ -98,7 +98,19 @@ def test_smoke_bench_writes_complete_json(
             assert row[key] > 0, (name, key)
         assert 0 <= row["accuracy"] <= 1
         assert row["accuracy_drop_points"] == pytest.approx(100 * (inference["fp32_accuracy"] - row["accuracy"]))
-    assert inference["recommended_backend"] in BACKENDS and inference["fastest_within_bounds"] in BACKENDS
+    # each recommendation is the fastest back end that passes its own conditions, checked row by row here
+    rows = inference["variants"]
+    within = {
+        name
+        for name, row in rows.items()
+        if row["changed_label_share"] <= inference["max_changed_label_share"] + 1e-9
+        and abs(row["accuracy_drop_points"]) <= inference["max_accuracy_change_points"] + 1e-9
+    }
+    invariant = {name for name in within if rows[name]["batch_effect_max_probability"] <= BATCH_EFFECT_TOLERANCE}
+    assert "fp32" in invariant  # float32 is its own reference, so there is always an answer
+    for key, allowed in (("fastest_within_bounds", within), ("recommended_backend", invariant)):
+        assert inference[key] in allowed, key
+        assert rows[inference[key]]["texts_per_second"] == max(rows[name]["texts_per_second"] for name in allowed)
     # the bench scores the profile's validation texts, never the test split: its float32 accuracy is theirs
     smoke = resolve_profile("smoke")
     validation = subset_for_profile(load_emotion(real_data_dir), smoke.train_size, smoke.eval_size, smoke.seed)
@@ -177,7 +189,8 @@ def test_inference_rows_measure_each_back_end_against_float32(monkeypatch: pytes
     assert all(variants[name]["batch_effect_max_probability"] == 0 for name in ("fp32", "int8", "onnx"))
     # int8 and onnx change a label in six: outside the bounds; only fp32 is also batch-invariant
     assert result["recommended_backend"] == "fp32"
-    assert result["fastest_within_bounds"] in ("fp32", "onnx-int8")
+    faster = max(("fp32", "onnx-int8"), key=lambda name: variants[name]["texts_per_second"])  # timed, so either
+    assert result["fastest_within_bounds"] == faster
 
 
 def variant(texts_per_second: float, changed: float, drop: float, batch_effect: float = 0.0) -> dict[str, float]:
