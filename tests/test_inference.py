@@ -63,7 +63,9 @@ def test_a_padded_batch_gives_each_text_its_one_by_one_probabilities(model_dir: 
     ((input_ids, attention_mask),) = calls  # the whole batch in one call
     assert len(set(attention_mask.sum(axis=1))) == len(BATCH_TEXTS)  # every text padded to the longest but one
     alone = np.concatenate([classifier.predict_proba(text) for text in BATCH_TEXTS])
-    assert all(mask.shape[0] == 1 and mask.all() for _, mask in calls[1:])  # one unpadded text per call
+    # alone, each text is one call holding its own tokens and no padding (not padded to max_length)
+    own_lengths = [len(tokenizer(text)["input_ids"]) for text in BATCH_TEXTS]
+    assert [mask.shape for _, mask in calls[1:]] == [(1, length) for length in own_lengths]
     np.testing.assert_allclose(batched, alone, rtol=0, atol=BATCH_EFFECT_TOLERANCE)
     # the tolerance would catch a batch whose padding leaked into its texts: the same call without the mask
     unmasked = softmax(run(input_ids, np.ones_like(attention_mask)))
